@@ -1,0 +1,1 @@
+"""Performance budgets, measured: `make bench` runs every module here and prints figures."""

@@ -1,0 +1,55 @@
+"""What every command shares: loading settings once, consoles, one-line errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from dexcex.config import Settings, load_settings
+from dexcex.logs import configure_logging, register_secrets
+
+__all__ = ["AppState", "console", "err_console", "settings_of"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class AppState:
+    config_path: Path | None = None
+    _settings: Settings | None = field(default=None, repr=False)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            s = load_settings(self.config_path)
+            register_secrets(_secret_values(s))
+            configure_logging(s.log.level, s.log.format)
+            self._settings = s
+        return self._settings
+
+
+def _secret_values(s: Settings) -> list[str]:
+    out: list[str] = []
+    for v in (s.venues.mexc, s.venues.bybit):
+        for secret in (v.api_key, v.api_secret):
+            if secret is not None:
+                out.append(secret.get_secret_value())
+    if s.sources.birdeye.api_key is not None:
+        out.append(s.sources.birdeye.api_key.get_secret_value())
+    if s.store.url:
+        from sqlalchemy.engine import make_url
+
+        password = make_url(s.store.url).password
+        if password:
+            out.append(str(password))
+    return out
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    state = ctx.find_object(AppState)
+    if state is None:  # invoked outside the app (tests calling a command directly)
+        state = AppState()
+    return state.settings()

@@ -1,0 +1,53 @@
+"""``dexcex db``: schema migrations."""
+
+from __future__ import annotations
+
+import typer
+
+from dexcex.cli.common import console, settings_of
+from dexcex.store import current_revision, downgrade, head_revision, normalize_url, upgrade
+
+app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+
+UrlOption = typer.Option(None, "--url", help="Database URL (default: from the configuration).")
+
+
+def _url(ctx: typer.Context, url: str | None) -> str:
+    return url or settings_of(ctx).database_url()
+
+
+def _shown(url: str) -> str:
+    return normalize_url(url).render_as_string(hide_password=True)
+
+
+@app.command("upgrade")
+def upgrade_cmd(
+    ctx: typer.Context,
+    revision: str = typer.Argument("head", help="Target revision."),
+    url: str | None = UrlOption,
+) -> None:
+    """Migrate the schema up to REVISION (default: the newest)."""
+    target = _url(ctx, url)
+    upgrade(target, revision)
+    console.print(f"[green]schema at {current_revision(target)}[/] ({_shown(target)})")
+
+
+@app.command("downgrade")
+def downgrade_cmd(
+    ctx: typer.Context,
+    revision: str = typer.Argument("-1", help="Target revision, or -N steps back; 'base' = empty."),
+    url: str | None = UrlOption,
+) -> None:
+    """Migrate the schema down to REVISION (default: one step)."""
+    target = _url(ctx, url)
+    downgrade(target, revision)
+    console.print(f"[yellow]schema at {current_revision(target) or 'base'}[/] ({_shown(target)})")
+
+
+@app.command("current")
+def current_cmd(ctx: typer.Context, url: str | None = UrlOption) -> None:
+    """Show the schema revision of the database and the newest one this code knows."""
+    target = _url(ctx, url)
+    cur, head = current_revision(target), head_revision(target)
+    state = "[green]up to date[/]" if cur == head else "[yellow]needs `dexcex db upgrade`[/]"
+    console.print(f"{_shown(target)}: at {cur or 'base'}, head {head} — {state}")

@@ -1,0 +1,81 @@
+"""The ``dexcex`` command. Commands are thin: they parse, call one service, print."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from dexcex import __version__
+from dexcex.cli import config_cmd, db_cmd
+from dexcex.cli.common import AppState, err_console
+from dexcex.domain import ConfigError, DexcexError
+
+app = typer.Typer(
+    name="dexcex",
+    help="DEX order-flow anomalies → scored, risk-checked CEX signals (paper by default).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(db_cmd.app, name="db")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dexcex {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="Config file (default: $DEXCEX_CONFIG or ./dexcex.toml)."
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    ctx.obj = AppState(config_path=config)
+
+
+@app.command()
+def demo(ctx: typer.Context) -> None:
+    """Simulated market + engine + One Glance page on http://127.0.0.1:8000 (paper mode)."""
+    from dexcex.cli.common import settings_of
+
+    settings_of(ctx)  # validate the configuration the demo would run with
+    err_console.print("simulator not built yet: `make demo` will start it once it lands")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: every expected failure is one line on stderr and a non-zero exit.
+
+    Usage errors are typer's own (exit 2); our errors never show a traceback.
+    """
+    try:
+        app(args=argv, prog_name="dexcex")
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except ConfigError as exc:
+        err_console.print(f"[red]config error:[/] {exc}", highlight=False, soft_wrap=True)
+        return 2
+    except DexcexError as exc:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,197 @@
+"""The configuration schema: every setting, its type, default and unit.
+
+Sections grow with the layers that read them; a setting that no code reads does not
+belong here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from dexcex.domain import (
+    Asset,
+    CexMarket,
+    Chain,
+    DexIdentity,
+    DexPool,
+    VenueId,
+    normalize_address,
+)
+
+__all__ = [
+    "ApiSettings",
+    "AssetConfig",
+    "BirdeyeSettings",
+    "DexScreenerSettings",
+    "LiveSettings",
+    "LogSettings",
+    "SourcesSettings",
+    "StoreSettings",
+    "VenueSettings",
+    "VenuesSettings",
+    "default_data_dir",
+]
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/dexcex`` (``~/.local/share/dexcex`` when unset)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "dexcex"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DexPoolConfig(_Section):
+    dex: Annotated[str, Field(min_length=1, max_length=32)]
+    address: str
+    quote: Annotated[str, Field(min_length=1, max_length=16)]
+
+
+class DexTokenConfig(_Section):
+    chain: Chain
+    token: str
+    decimals: Annotated[int, Field(ge=0, le=36)]
+    pools: Annotated[list[DexPoolConfig], Field(min_length=1)]
+
+
+class AssetConfig(_Section):
+    """One watched asset as written in the file; ``to_domain()`` gives the domain value."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+    symbol: Annotated[str, Field(min_length=1, max_length=20)]
+    dex: Annotated[list[DexTokenConfig], Field(min_length=1)]
+    cex: Annotated[dict[VenueId, str], Field(min_length=1)]
+
+    @field_validator("dex")
+    @classmethod
+    def _addresses_valid(cls, v: list[DexTokenConfig]) -> list[DexTokenConfig]:
+        for d in v:
+            normalize_address(d.chain, d.token)
+            for p in d.pools:
+                normalize_address(d.chain, p.address)
+        return v
+
+    @field_validator("cex")
+    @classmethod
+    def _markets_valid(cls, v: dict[VenueId, str]) -> dict[VenueId, str]:
+        for venue, symbol in v.items():
+            CexMarket(venue=venue, symbol=symbol)
+        return v
+
+    def to_domain(self) -> Asset:
+        return Asset(
+            id=self.id,
+            symbol=self.symbol,
+            dex=tuple(
+                DexIdentity(
+                    chain=d.chain,
+                    token_address=normalize_address(d.chain, d.token),
+                    decimals=d.decimals,
+                    pools=tuple(
+                        DexPool(
+                            dex=p.dex,
+                            address=normalize_address(d.chain, p.address),
+                            quote_symbol=p.quote,
+                        )
+                        for p in d.pools
+                    ),
+                )
+                for d in self.dex
+            ),
+            cex=tuple(CexMarket(venue=v, symbol=s) for v, s in self.cex.items()),
+        )
+
+
+class VenueSettings(_Section):
+    """One CEX venue. URLs left unset mean the real venue's (ccxt's defaults)."""
+
+    enabled: bool = True
+    rest_url: str | None = None
+    ws_url: str | None = None
+    api_key: SecretStr | None = None
+    api_secret: SecretStr | None = None
+    taker_fee_bps: Annotated[float, Field(ge=0, le=100)] = 10.0
+    maker_fee_bps: Annotated[float, Field(ge=-10, le=100)] = 10.0
+    timeout_s: Annotated[float, Field(gt=0, le=60)] = 10.0
+
+    @property
+    def has_keys(self) -> bool:
+        return bool(
+            self.api_key
+            and self.api_secret
+            and self.api_key.get_secret_value()
+            and self.api_secret.get_secret_value()
+        )
+
+
+class MexcSettings(VenueSettings):
+    # MEXC spot: 0 % maker, 0.05 % taker (published schedule, 2025).
+    taker_fee_bps: Annotated[float, Field(ge=0, le=100)] = 5.0
+    maker_fee_bps: Annotated[float, Field(ge=-10, le=100)] = 0.0
+
+
+class BybitSettings(VenueSettings):
+    # Bybit spot, non-VIP: 0.1 % maker and taker.
+    taker_fee_bps: Annotated[float, Field(ge=0, le=100)] = 10.0
+    maker_fee_bps: Annotated[float, Field(ge=-10, le=100)] = 10.0
+
+
+class VenuesSettings(_Section):
+    primary: VenueId = VenueId.MEXC
+    mexc: MexcSettings = Field(default_factory=MexcSettings)
+    bybit: BybitSettings = Field(default_factory=BybitSettings)
+
+    def get(self, venue: VenueId) -> VenueSettings:
+        return self.mexc if venue is VenueId.MEXC else self.bybit
+
+
+class BirdeyeSettings(_Section):
+    enabled: bool = True
+    rest_url: str = "https://public-api.birdeye.so"
+    ws_url: str = "wss://public-api.birdeye.so/socket"
+    api_key: SecretStr | None = None
+    plan: Literal["standard", "starter", "premium", "business", "enterprise"] = "business"
+    liquidity_poll_s: Annotated[float, Field(gt=0, le=3600)] = 15.0
+
+
+class DexScreenerSettings(_Section):
+    enabled: bool = True
+    rest_url: str = "https://api.dexscreener.com"
+    poll_interval_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
+
+
+class SourcesSettings(_Section):
+    birdeye: BirdeyeSettings = Field(default_factory=BirdeyeSettings)
+    dexscreener: DexScreenerSettings = Field(default_factory=DexScreenerSettings)
+
+
+class LiveSettings(_Section):
+    """Live trading stays off unless ``enabled`` is true *and* the venue has API keys."""
+
+    enabled: bool = False
+    max_order_notional_usd: Annotated[float, Field(gt=0)] = 100.0
+    max_daily_notional_usd: Annotated[float, Field(gt=0)] = 1000.0
+
+
+class StoreSettings(_Section):
+    """``url`` unset means SQLite (WAL) at ``<data_dir>/dexcex.sqlite3``."""
+
+    url: str | None = None
+    pool_size: Annotated[int, Field(ge=1, le=100)] = 5
+    echo: bool = False
+
+
+class ApiSettings(_Section):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+
+
+class LogSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["auto", "console", "json"] = "auto"

@@ -1,0 +1,48 @@
+"""One handle on the database: engine, sessions and every repository."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from dexcex.domain import ConfigError
+from dexcex.store.engine import make_engine
+from dexcex.store.migrate import current_revision, head_revision, upgrade
+from dexcex.store.monitor_store import AlertStore, HealthStore
+from dexcex.store.order_store import FillStore, OrderStore
+from dexcex.store.signal_store import SignalStore
+
+__all__ = ["Database"]
+
+
+class Database:
+    """Repositories over one engine. The rest of the code goes through these, never SQL."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessions: sessionmaker[Session] = sessionmaker(engine, expire_on_commit=False)
+        self.signals = SignalStore(self.sessions)
+        self.orders = OrderStore(self.sessions)
+        self.fills = FillStore(self.sessions)
+        self.health = HealthStore(self.sessions)
+        self.alerts = AlertStore(self.sessions)
+
+    @classmethod
+    def open(
+        cls, url: str, *, migrate: bool = False, pool_size: int = 5, echo: bool = False
+    ) -> Database:
+        """Connect; with ``migrate`` bring the schema to head first, else require it there."""
+        if migrate:
+            upgrade(url)
+        engine = make_engine(url, pool_size=pool_size, echo=echo)
+        current, head = current_revision(engine), head_revision(url)
+        if current != head:
+            engine.dispose()
+            raise ConfigError(
+                f"database schema is at {current or 'nothing'}, code expects {head}: "
+                "run `dexcex db upgrade`"
+            )
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,194 @@
+"""Orders (unique by client order id) and their fills."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from dexcex.domain import (
+    Fill,
+    Liquidity,
+    NotFound,
+    Order,
+    OrderStatus,
+    OrderType,
+    Rejected,
+    Side,
+    TradingMode,
+    VenueId,
+)
+from dexcex.store.models import FillRow, OrderRow
+
+__all__ = ["FillStore", "OrderStore"]
+
+_OPEN = [s.value for s in OrderStatus if not s.is_final]
+
+
+def _order_values(o: Order) -> dict[str, object]:
+    return {
+        "client_order_id": o.client_order_id,
+        "venue_order_id": o.venue_order_id,
+        "signal_id": o.signal_id,
+        "venue": o.venue.value,
+        "symbol": o.symbol,
+        "side": o.side.value,
+        "type": o.type.value,
+        "mode": o.mode.value,
+        "status": o.status.value,
+        "qty": o.qty,
+        "price": o.price,
+        "filled_qty": o.filled_qty,
+        "avg_price": o.avg_price,
+        "fee_quote": o.fee_quote,
+        "created_ms": o.ts_created,
+        "sent_ms": o.ts_sent,
+        "ack_ms": o.ts_ack,
+        "updated_ms": o.ts_updated or o.ts_created,
+        "error": o.error,
+    }
+
+
+def _to_order(r: OrderRow) -> Order:
+    return Order(
+        client_order_id=r.client_order_id,
+        venue=VenueId(r.venue),
+        symbol=r.symbol,
+        side=Side(r.side),
+        type=OrderType(r.type),
+        qty=r.qty,
+        price=r.price,
+        status=OrderStatus(r.status),
+        mode=TradingMode(r.mode),
+        ts_created=r.created_ms,
+        signal_id=r.signal_id,
+        venue_order_id=r.venue_order_id,
+        filled_qty=r.filled_qty,
+        avg_price=r.avg_price,
+        fee_quote=r.fee_quote,
+        ts_sent=r.sent_ms,
+        ts_ack=r.ack_ms,
+        ts_updated=r.updated_ms,
+        error=r.error,
+    )
+
+
+class OrderStore:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def add(self, order: Order) -> None:
+        """Insert a new order; a client order id that exists already is refused."""
+        try:
+            with self._sessions.begin() as session:
+                session.execute(insert(OrderRow), [_order_values(order)])
+        except IntegrityError:
+            raise Rejected(
+                f"client order id {order.client_order_id} exists already",
+                reason="duplicate_client_order_id",
+            ) from None
+
+    def save(self, order: Order) -> None:
+        """Update an existing order to the given state (looked up by client order id)."""
+        values = _order_values(order)
+        cid = values.pop("client_order_id")
+        values.pop("created_ms")
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(OrderRow).where(OrderRow.client_order_id == cid).values(**values)
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                raise NotFound(f"order {cid} not found")
+
+    def get(self, client_order_id: str) -> Order | None:
+        with self._sessions() as session:
+            row = session.scalar(
+                select(OrderRow).where(OrderRow.client_order_id == client_order_id)
+            )
+            return _to_order(row) if row else None
+
+    def open_orders(self, mode: TradingMode | None = None) -> list[Order]:
+        stmt = select(OrderRow).where(OrderRow.status.in_(_OPEN))
+        if mode is not None:
+            stmt = stmt.where(OrderRow.mode == mode.value)
+        with self._sessions() as session:
+            return [_to_order(r) for r in session.scalars(stmt.order_by(OrderRow.created_ms))]
+
+    def recent(self, limit: int = 100) -> list[Order]:
+        stmt = select(OrderRow).order_by(OrderRow.created_ms.desc()).limit(limit)
+        with self._sessions() as session:
+            return [_to_order(r) for r in session.scalars(stmt)]
+
+
+def _to_fill(r: FillRow) -> Fill:
+    return Fill(
+        client_order_id=r.client_order_id,
+        venue=VenueId(r.venue),
+        symbol=r.symbol,
+        side=Side(r.side),
+        price=r.price,
+        qty=r.qty,
+        fee=r.fee,
+        fee_asset=r.fee_asset,
+        liquidity=Liquidity(r.liquidity),
+        trade_id=r.trade_id,
+        mode=TradingMode(r.mode),
+        ts_event=r.event_ms,
+        ts_recv=r.recv_ms,
+    )
+
+
+class FillStore:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def add(self, fill: Fill) -> bool:
+        """Record a fill once; the same (venue, trade id) seen again returns False."""
+        try:
+            with self._sessions.begin() as session:
+                session.add(
+                    FillRow(
+                        client_order_id=fill.client_order_id,
+                        venue=fill.venue.value,
+                        symbol=fill.symbol,
+                        side=fill.side.value,
+                        price=fill.price,
+                        qty=fill.qty,
+                        fee=fill.fee,
+                        fee_asset=fill.fee_asset,
+                        liquidity=fill.liquidity.value,
+                        trade_id=fill.trade_id,
+                        mode=fill.mode.value,
+                        event_ms=fill.ts_event,
+                        recv_ms=fill.ts_recv,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def for_order(self, client_order_id: str) -> list[Fill]:
+        stmt = (
+            select(FillRow)
+            .where(FillRow.client_order_id == client_order_id)
+            .order_by(FillRow.event_ms, FillRow.id)
+        )
+        with self._sessions() as session:
+            return [_to_fill(r) for r in session.scalars(stmt)]
+
+    def recent(self, limit: int = 100) -> list[Fill]:
+        stmt = select(FillRow).order_by(FillRow.event_ms.desc(), FillRow.id.desc()).limit(limit)
+        with self._sessions() as session:
+            return [_to_fill(r) for r in session.scalars(stmt)]
+
+    @staticmethod
+    def vwap(fills: Iterable[Fill]) -> Decimal | None:
+        qty = Decimal(0)
+        cost = Decimal(0)
+        for f in fills:
+            qty += f.qty
+            cost += f.qty * f.price
+        return cost / qty if qty else None

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dexcex import __version__
+from dexcex.cli.main import main
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "dexcex.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"dexcex {__version__}"
+
+
+def test_config_show_json_redacts_secrets(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DEXCEX_SOURCES__BIRDEYE__API_KEY", "birdeye-key-0123456789")
+    assert main(["config", "show", "--json"]) == 0
+    out = capsys.readouterr().out
+    data = json.loads(out)
+    assert data["sources"]["birdeye"]["api_key"] == "**********"
+    assert "birdeye-key-0123456789" not in out
+    assert data["live"]["enabled"] is False
+
+
+def test_invalid_config_is_one_line_exit_2_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[api]\nport = "eighty"\n', encoding="utf-8")
+    proc = run_cli("--config", str(bad), "config", "show")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "api.port" in lines[0] and str(bad) in lines[0]
+
+
+def test_db_upgrade_current_downgrade(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    assert main(["db", "upgrade", "--url", url]) == 0
+    assert "schema at 0001" in capsys.readouterr().out
+    assert main(["db", "current", "--url", url]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert main(["db", "downgrade", "--url", url]) == 0
+    assert "schema at base" in capsys.readouterr().out
+    assert main(["db", "current", "--url", url]) == 0
+    assert "needs `dexcex db upgrade`" in capsys.readouterr().out
+
+
+def test_db_uses_the_configured_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEXCEX_DATA_DIR", str(tmp_path / "data"))
+    assert main(["db", "upgrade"]) == 0
+    assert (tmp_path / "data" / "dexcex.sqlite3").is_file()
+
+
+def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
+    proc = run_cli("db", "current", "--url", "mysql://x@y/z")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "unsupported database 'mysql'" in proc.stderr
+
+
+def test_unknown_command_exits_non_zero() -> None:
+    assert main(["frobnicate"]) == 2
