@@ -1,0 +1,1 @@
+"""CEX venues (MEXC, Bybit) over ccxt: one adapter per venue, the same shape in each."""

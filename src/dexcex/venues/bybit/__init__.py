@@ -1,0 +1,1 @@
+"""Bybit spot (v5) over ccxt (REST) and ccxt.pro (websocket)."""

@@ -1,0 +1,1 @@
+"""MEXC spot over ccxt (REST) and ccxt.pro (protobuf websocket)."""

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dexcex.domain import ConfigError
+from dexcex.sim.scenario import FaultKind, available_scenarios, load_scenario
+
+
+def test_the_required_scenarios_exist_and_load() -> None:
+    assert {"default", "calm", "faulty", "100-assets"} <= set(available_scenarios())
+    for name in available_scenarios():
+        sc = load_scenario(name)
+        assert sc.name == name
+        assert sc.asset_configs()
+
+
+def test_default_reuses_the_configured_assets_and_load_has_a_hundred() -> None:
+    ids = {a.id for a in load_scenario("default").asset_configs()}
+    assert {"wif", "bonk", "popcat", "pepe", "cake", "pol"} <= ids
+    many = load_scenario("100-assets").asset_configs()
+    assert len(many) == 100 and len({a.dex[0].chain for a in many}) == 4
+
+
+def test_faulty_schedules_every_fault_kind_on_every_target() -> None:
+    sc = load_scenario("faulty")
+    assert {f.kind for f in sc.faults} == set(FaultKind)
+    assert {f.target for f in sc.faults} == {"mexc", "bybit", "birdeye", "dexscreener"}
+
+
+def test_bad_scenarios_are_clear_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\n[informed]\nlag_ms = [90000, 5000]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"lag_ms: low 90000\.0 > high 5000\.0"):
+        load_scenario(bad)
+    bad.write_text('name = "x"\n[[faults]]\nat_s = 1\nkind = "meteor"\ntarget = "mexc"\n')
+    with pytest.raises(ConfigError, match=r"faults\.0\.kind"):
+        load_scenario(bad)
