@@ -67,6 +67,16 @@ def _scrub_rendered(_logger: Any, _method: str, event: Any) -> Any:
     return _scrub(event) if isinstance(event, str) else event
 
 
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is *now* (test runners and daemons swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 class _ScrubFilter(logging.Filter):
     """Scrubs registered secrets from stdlib log records (third-party libraries log too)."""
 
@@ -98,7 +108,7 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
             _scrub_rendered,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")

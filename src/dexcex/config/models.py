@@ -119,6 +119,9 @@ class VenueSettings(_Section):
     taker_fee_bps: Annotated[float, Field(ge=0, le=100)] = 10.0
     maker_fee_bps: Annotated[float, Field(ge=-10, le=100)] = 10.0
     timeout_s: Annotated[float, Field(gt=0, le=60)] = 10.0
+    # ccxt's own request throttle (its model of the venue's limits) on top of ours; tests
+    # against the simulator may switch it off, our limiter still applies.
+    ccxt_throttle: bool = True
 
     @property
     def has_keys(self) -> bool:

@@ -31,7 +31,7 @@ from dexcex.domain.errors import (
     Stop,
     TemporarilyUnavailable,
 )
-from dexcex.domain.health import SourceHealth
+from dexcex.domain.health import FailoverEvent, SourceHealth
 from dexcex.domain.market import (
     BookLevel,
     CexTrade,
@@ -64,6 +64,7 @@ __all__ = [
     "DexcexError",
     "Direction",
     "DomainValidationError",
+    "FailoverEvent",
     "Fill",
     "GiveUp",
     "HealthState",

@@ -75,7 +75,14 @@ class GiveUp(DexcexError):
 
 
 class InvalidInput(GiveUp):
-    """Input (a wire payload, a user request, a value) is malformed or absurd."""
+    """Input (a wire payload, a user request, a value) is malformed or absurd.
+
+    ``reason`` is a short code for counting rejections (``bad_json``, ``bad_txs`` …).
+    """
+
+    def __init__(self, message: str, reason: str = "invalid") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class DomainValidationError(InvalidInput, ValueError):

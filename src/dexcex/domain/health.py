@@ -5,9 +5,9 @@ from __future__ import annotations
 import msgspec
 
 from dexcex.domain._checks import check_time
-from dexcex.domain.enums import HealthState, SourceKind
+from dexcex.domain.enums import HealthState, SourceKind, VenueId
 
-__all__ = ["SourceHealth"]
+__all__ = ["FailoverEvent", "SourceHealth"]
 
 
 class SourceHealth(msgspec.Struct, frozen=True):
@@ -35,3 +35,12 @@ class SourceHealth(msgspec.Struct, frozen=True):
 
     def __post_init__(self) -> None:
         check_time("SourceHealth", "ts", self.ts)
+
+
+class FailoverEvent(msgspec.Struct, frozen=True):
+    """The router moved orders and market data from one venue to the other."""
+
+    ts: int
+    from_venue: VenueId
+    to_venue: VenueId
+    reason: str

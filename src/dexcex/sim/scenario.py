@@ -145,7 +145,8 @@ class Scenario(_Model):
     description: str = ""
     seed: int = 7
     start_ms: int = 1_767_225_600_000  # 2026-01-01T00:00Z, for virtual time
-    assets: Literal["default"] | Annotated[int, Field(ge=1, le=1000)] = "default"
+    # "default": the configured assets; N: N synthetic ones; a list: those configured ids
+    assets: Literal["default"] | Annotated[int, Field(ge=1, le=1000)] | list[str] = "default"
     market: MarketParams = Field(default_factory=MarketParams)
     informed: InformedFlow = Field(default_factory=InformedFlow)
     asset_params: dict[str, AssetSimParams] = Field(default_factory=dict)
@@ -160,6 +161,12 @@ class Scenario(_Model):
         """The watched assets: the default configuration's, or ``assets`` synthetic ones."""
         if self.assets == "default":
             return list(load_settings().assets)
+        if isinstance(self.assets, list):
+            configured = {a.id: a for a in load_settings().assets}
+            missing = [a for a in self.assets if a not in configured]
+            if missing:
+                raise ConfigError(f"scenario {self.name}: unknown assets {missing}")
+            return [configured[a] for a in self.assets]
         return synthetic_assets(self.assets, self.seed)
 
     def params_for(self, asset_id: str) -> AssetSimParams:

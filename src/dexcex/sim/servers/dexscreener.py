@@ -53,7 +53,8 @@ class DexScreenerServer(BaseVenueServer):
                 fault_middleware(
                     "dexscreener",
                     world.faults,
-                    rate_limited=_too_many,
+                    # behind Cloudflare a 429 often has no Retry-After: clients must cope
+                    rate_limited=lambda _s: _too_many(None),
                     server_error=lambda st: web.Response(status=st, text="upstream error"),
                 )
             ]

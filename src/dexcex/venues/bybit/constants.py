@@ -1,13 +1,42 @@
-"""Bybit endpoints, limits and ccxt wiring, as data."""
+"""Bybit endpoints, limits, error codes and ccxt wiring, as data."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["REST_URL", "WS_URL", "apply_base_urls", "spot_only_options"]
+from dexcex.venues.errors import VenueCodes
+from dexcex.venues.ratelimit import RateLimit
+
+__all__ = ["CODES", "COSTS", "LIMITS", "REST_URL", "WS_URL", "apply_base_urls", "spot_only_options"]
 
 REST_URL = "https://api.bybit.com"
 WS_URL = "wss://stream.bybit.com/v5/public/spot"
+
+# Published: 600 requests per 5 s per IP; per account and endpoint (spot): order create
+# and cancel 20/s, order queries 50/s; wallet balance taken as 10/s to stay well clear.
+LIMITS = (
+    RateLimit("ip", 600, 5.0),
+    RateLimit("order_create", 20, 1.0),
+    RateLimit("order_cancel", 20, 1.0),
+    RateLimit("order_query", 50, 1.0),
+    RateLimit("account", 10, 1.0),
+)
+COSTS: dict[str, dict[str, float]] = {
+    "load_markets": {"ip": 1},
+    "fetch_order_book": {"ip": 1},
+    "fetch_trades": {"ip": 1},
+    "fetch_ticker": {"ip": 1},
+    "create_order": {"ip": 1, "order_create": 1},
+    "cancel_order": {"ip": 1, "order_cancel": 1},
+    "fetch_order": {"ip": 1, "order_query": 1},
+    "fetch_open_orders": {"ip": 1, "order_query": 1},
+    "fetch_balance": {"ip": 1, "account": 1},
+}
+CODES = VenueCodes(
+    duplicate_client_id=frozenset({"110072", "170141"}),
+    unknown_order=frozenset({"110001", "170213"}),
+    insufficient_funds=frozenset({"110007", "170131"}),
+)
 
 
 def spot_only_options(exchange: Any) -> None:

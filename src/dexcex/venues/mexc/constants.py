@@ -1,13 +1,38 @@
-"""MEXC endpoints, limits and ccxt wiring, as data."""
+"""MEXC endpoints, limits, error codes and ccxt wiring, as data."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["REST_URL", "WS_URL", "apply_base_urls"]
+from dexcex.venues.errors import VenueCodes
+from dexcex.venues.ratelimit import RateLimit
+
+__all__ = ["CODES", "COSTS", "LIMITS", "REST_URL", "WS_URL", "apply_base_urls"]
 
 REST_URL = "https://api.mexc.com"
 WS_URL = "wss://wbs-api.mexc.com/ws"
+
+# Published: every endpoint with IP limits shares 500 weight per 10 s; keyed endpoints
+# count against the account (UID) bucket, also 500 per 10 s.
+LIMITS = (RateLimit("ip", 500, 10.0), RateLimit("uid", 500, 10.0))
+COSTS: dict[str, dict[str, float]] = {
+    "load_markets": {"ip": 10},
+    "fetch_order_book": {"ip": 1},
+    "fetch_trades": {"ip": 5},
+    "fetch_ticker": {"ip": 1},
+    "create_order": {"uid": 1},
+    "fetch_order": {"uid": 2},
+    "cancel_order": {"uid": 1},
+    "fetch_open_orders": {"uid": 3},
+    "fetch_balance": {"uid": 10},
+}
+CODES = VenueCodes(
+    # MEXC does not document its answer to a reused newClientOrderId; -2010 is the code
+    # the simulator uses (see shared/protocols/mexc.md), kept apart from ccxt's mapping.
+    duplicate_client_id=frozenset({"-2010"}),
+    unknown_order=frozenset({"-2011"}),
+    insufficient_funds=frozenset({"30004", "10101"}),
+)
 
 
 def apply_base_urls(exchange: Any, rest_url: str | None, ws_url: str | None) -> None:

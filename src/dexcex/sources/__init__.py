@@ -1,0 +1,1 @@
+"""DEX data sources (Birdeye, DexScreener): wire → domain, the same shape in each."""

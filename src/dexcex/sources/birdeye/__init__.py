@@ -1,0 +1,1 @@
+"""Birdeye: Solana swaps and prices over the websocket, liquidity over REST."""

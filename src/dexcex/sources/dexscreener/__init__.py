@@ -1,0 +1,1 @@
+"""DexScreener: polled pair snapshots on solana, ethereum, bsc and polygon."""

@@ -1,0 +1,341 @@
+"""The venue implementation shared by MEXC and Bybit: ccxt for REST, ccxt.pro for streams.
+
+Each venue subclass supplies its ccxt classes, limits, error codes and the few calls that
+differ (how to look an order up by client order id). Everything else — rate limits,
+timing, error translation, idempotent order placement, conversion to domain values,
+health — is here, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal
+from typing import Any, ClassVar, TypeVar
+
+import msgspec
+
+from dexcex.config.models import VenueSettings
+from dexcex.domain import (
+    CexMarket,
+    CexTrade,
+    Clock,
+    DexcexError,
+    InvalidInput,
+    NotFound,
+    Order,
+    OrderBook,
+    OrderOutcomeUnknown,
+    OrderStatus,
+    OrderType,
+    RateLimited,
+    Rejected,
+    Side,
+    SourceHealth,
+    SourceKind,
+    TemporarilyUnavailable,
+    TradingMode,
+    VenueId,
+)
+from dexcex.monitor import HealthTracker
+from dexcex.venues.base import Balance, MarketRules
+from dexcex.venues.ccxt_parse import (
+    balances_from_ccxt,
+    book_from_ccxt,
+    order_from_ccxt,
+    rules_from_ccxt,
+    trade_from_ccxt,
+)
+from dexcex.venues.errors import VenueCodes, translate
+from dexcex.venues.ratelimit import RateLimit, RateLimiter
+
+__all__ = ["CcxtVenue"]
+
+T = TypeVar("T")
+# Waits between lookups of an order whose creation answer was lost.
+LOOKUP_DELAYS_S = (0.2, 0.5, 1.0, 2.0)
+
+
+class CcxtVenue:
+    id: ClassVar[VenueId]
+    codes: ClassVar[VenueCodes]
+    limits: ClassVar[tuple[RateLimit, ...]]
+    costs: ClassVar[Mapping[str, Mapping[str, float]]]
+    rate_limit_class: ClassVar[str] = "ip"
+
+    def __init__(
+        self,
+        settings: VenueSettings,
+        markets: list[CexMarket],
+        clock: Clock,
+        *,
+        book_depth: int = 50,
+        mode: TradingMode = TradingMode.LIVE,
+    ) -> None:
+        self.settings = settings
+        self.markets = [m for m in markets if m.venue is self.id]
+        self.clock = clock
+        self.book_depth = book_depth
+        self.mode = mode
+        self.tracker = HealthTracker(self.id.value, SourceKind.CEX_VENUE, clock.now_ms)
+        self.limiter = RateLimiter(self.limits)
+        self.rules: dict[str, MarketRules] = {}
+        self.rest = self._make_rest(self._ccxt_config())
+        self.pro = self._make_pro(self._ccxt_config())
+        self.pro.dexcex_tracker = self.tracker
+        self._trade_seen: dict[str, set[str]] = {}
+
+    # --- to be provided by each venue --------------------------------------------------------
+
+    def _make_rest(self, config: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def _make_pro(self, config: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def _lookup_params(self, client_order_id: str) -> dict[str, Any]:
+        """ccxt params of ``fetch_order(None, symbol, params)`` by client order id."""
+        raise NotImplementedError
+
+    def book_sequence(self, symbol: str) -> int:
+        """The venue's update id of the latest applied book update (0 if unknown)."""
+        return 0
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _ccxt_config(self) -> dict[str, Any]:
+        cfg: dict[str, Any] = {
+            "timeout": int(self.settings.timeout_s * 1000),
+            "enableRateLimit": self.settings.ccxt_throttle,
+        }
+        if self.settings.has_keys:
+            assert self.settings.api_key is not None and self.settings.api_secret is not None
+            cfg["apiKey"] = self.settings.api_key.get_secret_value()
+            cfg["secret"] = self.settings.api_secret.get_secret_value()
+        return cfg
+
+    async def _call(
+        self,
+        op: str,
+        fn: Callable[..., Awaitable[T]],
+        *args: Any,
+        client_order_id: str | None = None,
+        **kwargs: Any,
+    ) -> T:
+        await self.limiter.acquire(self.costs.get(op, {self.rate_limit_class: 1}))
+        started = time.perf_counter()
+        try:
+            result = await fn(*args, **kwargs)
+        except Exception as exc:  # translated below, in one place
+            err = translate(
+                exc,
+                venue=self.id.value,
+                codes=self.codes,
+                placing_order=op == "create_order",
+                client_order_id=client_order_id,
+            )
+            if isinstance(err, RateLimited):
+                self.tracker.on_rate_limited(err.retry_after_s)
+                self.limiter.block(self.rate_limit_class, err.retry_after_s or 1.0)
+            elif not isinstance(err, (NotFound, Rejected)):
+                self.tracker.on_error(f"{op}: {err}")
+            raise err from exc
+        self.tracker.on_rest((time.perf_counter() - started) * 1000)
+        return result
+
+    # --- markets and data --------------------------------------------------------------------
+
+    async def load_markets(self) -> dict[str, MarketRules]:
+        loaded = await self._call("load_markets", self.rest.load_markets)
+        self.pro.set_markets(self.rest.markets, self.rest.currencies)
+        rules: dict[str, MarketRules] = {}
+        for m in self.markets:
+            if m.symbol not in loaded:
+                self.tracker.reject("unknown_market", f"{m.symbol} not listed on {self.id}")
+                continue
+            rules[m.symbol] = rules_from_ccxt(
+                loaded[m.symbol], self.settings.taker_fee_bps, self.settings.maker_fee_bps
+            )
+        self.rules = rules
+        return rules
+
+    async def fetch_order_book(self, symbol: str, limit: int = 50) -> OrderBook:
+        raw = await self._call("fetch_order_book", self.rest.fetch_order_book, symbol, limit)
+        seq = int(raw.get("nonce") or 0)
+        return book_from_ccxt(raw, self.id, symbol, seq, self.clock.now_ms(), limit)
+
+    async def _watch(self, fn: Callable[[str], Awaitable[T]], symbol: str) -> T:
+        """One ccxt.pro watch call: a failure means the stream is down until it returns."""
+        try:
+            raw = await fn(symbol)
+        except Exception as exc:
+            err = translate(exc, venue=self.id.value, codes=self.codes)
+            self.tracker.on_disconnect(str(err)[:200])
+            raise err from exc
+        self.tracker.on_connect()
+        return raw
+
+    async def watch_order_book(self, symbol: str) -> OrderBook:
+        raw = await self._watch(self.pro.watch_order_book, symbol)
+        now = self.clock.now_ms()
+        self.tracker.on_message(raw.get("timestamp"))
+        return book_from_ccxt(
+            raw, self.id, symbol, self.book_sequence(symbol), now, self.book_depth
+        )
+
+    async def watch_trades(self, symbol: str) -> list[CexTrade]:
+        raw = await self._watch(self.pro.watch_trades, symbol)
+        now = self.clock.now_ms()
+        out: list[CexTrade] = []
+        for t in raw:
+            try:
+                trade = trade_from_ccxt(t, self.id, now)
+            except InvalidInput as exc:
+                self.tracker.reject("bad_trade", str(exc))
+                continue
+            out.append(trade)
+            self.tracker.on_message(trade.ts_event)
+        return out
+
+    async def fetch_balance(self) -> dict[str, Balance]:
+        return balances_from_ccxt(await self._call("fetch_balance", self.rest.fetch_balance))
+
+    # --- orders ------------------------------------------------------------------------------
+
+    async def fetch_order_by_client_id(self, client_order_id: str, symbol: str) -> Order | None:
+        try:
+            raw = await self._call(
+                "fetch_order",
+                self.rest.fetch_order,
+                None,
+                symbol,
+                self._lookup_params(client_order_id),
+            )
+        except NotFound:
+            return None
+        except Rejected as exc:
+            if exc.reason == "invalid_order":  # some venues answer "bad request" for unknown ids
+                return None
+            raise
+        return order_from_ccxt(raw, self.id, mode=self.mode, ts_now=self.clock.now_ms())
+
+    async def create_order(
+        self,
+        client_order_id: str,
+        symbol: str,
+        side: Side,
+        type_: OrderType,
+        qty: Decimal,
+        price: Decimal | None = None,
+    ) -> Order:
+        now = self.clock.now_ms()
+        sent = Order(
+            client_order_id,
+            self.id,
+            symbol,
+            side,
+            type_,
+            qty,
+            price,
+            OrderStatus.SENT,
+            self.mode,
+            now,
+            ts_sent=now,
+        )
+        try:
+            raw = await self._call(
+                "create_order",
+                self.rest.create_order,
+                symbol,
+                type_.value,
+                side.value,
+                float(qty),
+                float(price) if price is not None else None,
+                {"clientOrderId": client_order_id},
+                client_order_id=client_order_id,
+            )
+        except OrderOutcomeUnknown:
+            found = await self._find_after_lost_answer(client_order_id, symbol)
+            if found is None:
+                raise
+            return found
+        except Rejected as exc:
+            if exc.reason != "duplicate_client_order_id":
+                raise
+            # An earlier attempt with this id reached the venue: that order is the answer.
+            found = await self.fetch_order_by_client_id(client_order_id, symbol)
+            if found is None:
+                raise
+            return found
+        acked = self.clock.now_ms()
+        sent = Order(
+            client_order_id,
+            self.id,
+            symbol,
+            side,
+            type_,
+            qty,
+            price,
+            OrderStatus.OPEN,
+            self.mode,
+            now,
+            ts_sent=now,
+            ts_ack=acked,
+        )
+        order = order_from_ccxt(raw, self.id, mode=self.mode, fallback=sent, ts_now=acked)
+        if order.status is OrderStatus.OPEN and type_ is OrderType.MARKET:
+            # Terse create answers (MEXC) carry no fill state: ask once.
+            fresh = await self.fetch_order_by_client_id(client_order_id, symbol)
+            if fresh is not None:
+                order = _with_timing(fresh, sent)
+        return order
+
+    async def _find_after_lost_answer(self, client_order_id: str, symbol: str) -> Order | None:
+        """The create request left and no answer came back: look before anyone retries."""
+        for delay in LOOKUP_DELAYS_S:
+            await asyncio.sleep(delay)
+            try:
+                found = await self.fetch_order_by_client_id(client_order_id, symbol)
+            except (TemporarilyUnavailable, RateLimited):
+                continue
+            if found is not None:
+                return found
+        return None
+
+    async def cancel_order(self, client_order_id: str, symbol: str) -> Order:
+        order = await self.fetch_order_by_client_id(client_order_id, symbol)
+        if order is None:
+            raise NotFound(f"{self.id}: no order {client_order_id}")
+        if order.status.is_final:
+            return order
+        await self._call("cancel_order", self.rest.cancel_order, order.venue_order_id, symbol)
+        fresh = await self.fetch_order_by_client_id(client_order_id, symbol)
+        return fresh or order
+
+    async def open_orders(self, symbol: str | None = None) -> list[Order]:
+        raw = await self._call("fetch_open_orders", self.rest.fetch_open_orders, symbol)
+        out: list[Order] = []
+        for o in raw:
+            try:
+                out.append(order_from_ccxt(o, self.id, mode=self.mode, ts_now=self.clock.now_ms()))
+            except InvalidInput as exc:
+                self.tracker.reject("bad_order", str(exc))
+        return out
+
+    # --- health and shutdown -----------------------------------------------------------------
+
+    def health(self) -> SourceHealth:
+        return self.tracker.snapshot()
+
+    async def close(self) -> None:
+        for ex in (self.pro, self.rest):
+            with contextlib.suppress(DexcexError, OSError, RuntimeError):  # best effort
+                await ex.close()
+
+
+def _with_timing(order: Order, sent: Order) -> Order:
+    return msgspec.structs.replace(
+        order, ts_sent=sent.ts_sent, ts_ack=sent.ts_ack, ts_created=sent.ts_created
+    )
