@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from dexcex import __version__
-from dexcex.cli import config_cmd, db_cmd, sim_cmd
+from dexcex.cli import config_cmd, db_cmd, evaluate_cmd, sim_cmd
 from dexcex.cli.common import AppState, err_console
 from dexcex.domain import ConfigError, DexcexError
 
@@ -22,6 +22,7 @@ app = typer.Typer(
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
 app.command("sim")(sim_cmd.sim)
+app.command("evaluate")(evaluate_cmd.evaluate)
 
 
 def _version(value: bool) -> None:

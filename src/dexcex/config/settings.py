@@ -21,6 +21,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from dexcex.config.core_settings import CoreSettings
 from dexcex.config.models import (
     ApiSettings,
     AssetConfig,
@@ -107,6 +108,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    core: CoreSettings = Field(default_factory=CoreSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,352 @@
+"""Aggressive (taker) DEX flow over rolling 10/20/30 s windows, per pool and per asset.
+
+Per window: buy and sell volume (base and USD), trade counts, imbalance
+``(B − S) / (B + S)`` in USD (0 when empty), and the share of USD volume from large
+trades (above the asset's rolling ``large_trade_quantile`` of trade size, estimated from
+an EWMA of log sizes). Against a slower baseline (EWMA, ``baseline_half_life_s``, rolled
+once per second): the z-score of the trigger window's imbalance and the *intensity* —
+window volume over what the baseline volume rate predicts for that window.
+
+Trades that pull a DEX price which had drifted away from the CEX mid back towards it
+(the caller, which knows both prices, marks them *reverting*) are arbitrage: they count
+as volume but are kept out of the imbalance, the baseline and the large-trade share —
+otherwise every informed push would be hidden by the arbitrageurs answering it.
+
+A **trigger** fires when, on the trigger window, |imbalance| ≥ threshold, intensity ≥
+threshold, |z| ≥ threshold and there were at least ``min_trades`` trades.
+
+Rules for awkward input, stated once:
+- non-finite or non-positive amounts: rejected and counted (``rejected``), never applied;
+- a transaction id seen again: a duplicate, dropped and counted (``duplicates``);
+- an event older than the tracker's second: applied to the current second (windows are
+  second-bucketed; the pipeline re-orders within 250 ms first); older than
+  ``max_late_s``: rejected and counted as late (``late``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict, deque
+from statistics import NormalDist
+
+import msgspec
+
+from dexcex.analytics.stats import Ewma, alpha_for
+from dexcex.analytics.windows import SecondWindows
+from dexcex.config.core_settings import OrderFlowSettings
+
+__all__ = ["FlowTracker", "OrderFlow", "OrderFlowReading", "WindowFlow"]
+
+# accumulator slots of SecondWindows
+_BUY_USD, _SELL_USD, _BUY_BASE, _SELL_BASE, _N_BUY, _N_SELL, _LARGE_USD, _REVERT_USD = range(8)
+_MIN_SIZE_SAMPLES = 30
+
+
+class WindowFlow(msgspec.Struct, frozen=True, array_like=True):
+    """Flow over one window. Buys and sells exclude *reverting* trades (those pulling a
+    DEX price that had drifted from the CEX mid back towards it — arbitrage); their USD
+    volume is ``reverting_usd``."""
+
+    span_s: int
+    buy_usd: float
+    sell_usd: float
+    buy_base: float
+    sell_base: float
+    buys: int
+    sells: int
+    imbalance: float
+    large_share: float
+    reverting_usd: float
+
+
+class OrderFlowReading(msgspec.Struct, frozen=True):
+    """The state of one tracker (a pool, or an asset with all its pools) after an update.
+
+    Where the source gives traders (None where it does not), on the trigger window:
+    ``distinct_buyers`` counts different buyer wallets; ``buy_concentration`` and
+    ``sell_concentration`` are ``1 − distinct wallets ÷ trades`` of each side — near 0
+    when every trade comes from a new wallet (a crowd), towards 1 when a few wallets
+    trade again and again (someone working an order).
+    """
+
+    key: str
+    ts: int
+    windows: tuple[WindowFlow, ...]
+    trigger_span_s: int
+    imbalance_z: float
+    intensity: float
+    triggered: bool
+    direction: int  # +1 buy pressure, -1 sell pressure, 0 none
+    distinct_buyers: int | None
+    buy_concentration: float | None
+    sell_concentration: float | None
+    baseline_usd_per_s: float
+
+    def window(self, span_s: int) -> WindowFlow:
+        for w in self.windows:
+            if w.span_s == span_s:
+                return w
+        raise KeyError(span_s)
+
+
+def _z_for(q: float) -> float:
+    return NormalDist().inv_cdf(q)
+
+
+class FlowTracker:
+    """Windows and baselines of one flow (a pool, or an asset's pools merged)."""
+
+    __slots__ = (
+        "_imb",
+        "_rate",
+        "_rate_alpha",
+        "_recent",
+        "key",
+        "last_ts",
+        "p",
+        "spans",
+        "trades",
+        "w",
+    )
+
+    def __init__(self, key: str, p: OrderFlowSettings) -> None:
+        self.key = key
+        self.p = p
+        self.spans = tuple(sorted(p.windows_s))
+        self.w = SecondWindows(8, max(self.spans))
+        self._imb = Ewma()  # trigger-window imbalance, sampled each second with volume
+        self._rate = Ewma()  # USD volume per second
+        self._rate_alpha = alpha_for(1.0, p.baseline_half_life_s)
+        # (ts, buy, trader) of the latest trades with a known trader, newest last
+        self._recent: deque[tuple[int, bool, str]] = deque(maxlen=p.max_traders)
+        self.last_ts = 0
+        self.trades = 0
+
+    def _roll(self, sec: int) -> None:
+        """Close the current second: update the baselines, then move to ``sec``."""
+        w = self.w
+        if w.now_s < 0:
+            w.advance(sec)
+            return
+        p = self.p
+        prev = w.now_s
+        prev_usd = w.sum(1, _BUY_USD) + w.sum(1, _SELL_USD)
+        span = p.trigger_window_s
+        b, s = w.sum(span, _BUY_USD), w.sum(span, _SELL_USD)
+        n = w.sum(span, _N_BUY) + w.sum(span, _N_SELL)
+        passed = w.advance(sec)
+        if passed <= 0:
+            return
+        # baseline volume rate: the second just closed, then `passed - 1` empty seconds
+        self._rate.update(prev_usd, self._rate_alpha)
+        if passed > 1:
+            decay = (1.0 - self._rate_alpha) ** (passed - 1)
+            self._rate.mean *= decay
+            self._rate.var *= decay
+        # A window of one or two trades has an imbalance of ±1 by construction: only
+        # windows with enough trades to mean something shape the imbalance baseline.
+        if b + s > 0 and n >= p.min_trades:
+            self._imb.update(
+                (b - s) / (b + s), alpha_for(float(sec - prev), p.baseline_half_life_s)
+            )
+
+    def add(
+        self,
+        ts: int,
+        buy: bool,
+        base: float,
+        usd: float,
+        large: bool,
+        trader: str | None,
+        reverting: bool = False,
+    ) -> None:
+        sec = ts // 1000
+        if sec > self.w.now_s:
+            self._roll(sec)
+        cum = self.w.cum
+        self.last_ts = max(self.last_ts, ts)
+        self.trades += 1
+        if reverting:  # pulls the DEX back to the CEX: arbitrage, not pressure
+            cum[_REVERT_USD] += usd
+            return
+        if trader:  # a late trade lands in the current second here too
+            self._recent.append((max(ts, self.w.now_s * 1000), buy, trader))
+        if buy:
+            cum[_BUY_USD] += usd
+            cum[_BUY_BASE] += base
+            cum[_N_BUY] += 1.0
+        else:
+            cum[_SELL_USD] += usd
+            cum[_SELL_BASE] += base
+            cum[_N_SELL] += 1.0
+        if large:
+            cum[_LARGE_USD] += usd
+
+    def window(self, span: int) -> WindowFlow:
+        s = self.w.sums(span)
+        b, sl = s[_BUY_USD], s[_SELL_USD]
+        tot = b + sl
+        return WindowFlow(
+            span,
+            b,
+            sl,
+            s[_BUY_BASE],
+            s[_SELL_BASE],
+            int(s[_N_BUY]),
+            int(s[_N_SELL]),
+            (b - sl) / tot if tot > 0 else 0.0,
+            s[_LARGE_USD] / tot if tot > 0 else 0.0,
+            s[_REVERT_USD],
+        )
+
+    def wallets(self, span_s: int) -> tuple[int, float | None, float | None]:
+        """(distinct buyers, buy concentration, sell concentration) over ``span_s``."""
+        cutoff = (self.w.now_s - span_s + 1) * 1000
+        buyers: set[str] = set()
+        sellers: set[str] = set()
+        n_buy = n_sell = 0
+        for ts, buy, trader in reversed(self._recent):
+            if ts < cutoff:
+                break
+            if buy:
+                buyers.add(trader)
+                n_buy += 1
+            else:
+                sellers.add(trader)
+                n_sell += 1
+        return (
+            len(buyers),
+            1.0 - len(buyers) / n_buy if n_buy else None,
+            1.0 - len(sellers) / n_sell if n_sell else None,
+        )
+
+    def trigger_state(self) -> tuple[bool, int, float, float]:
+        """(triggered, direction, imbalance z, intensity) on the trigger window."""
+        p = self.p
+        span = p.trigger_window_s
+        w = self.w
+        b, s = w.sum(span, _BUY_USD), w.sum(span, _SELL_USD)
+        tot = b + s
+        if tot <= 0:
+            return False, 0, 0.0, 0.0
+        imb = (b - s) / tot
+        expected = self._rate.mean * span
+        intensity = tot / expected if expected > 0 else 0.0
+        z = self._imb.z(imb)
+        n = w.sum(span, _N_BUY) + w.sum(span, _N_SELL)
+        fired = (
+            abs(imb) >= p.imbalance_threshold
+            and intensity >= p.intensity_threshold
+            and abs(z) >= p.z_threshold
+            and n >= p.min_trades
+        )
+        return fired, (1 if imb > 0 else -1) if fired else 0, z, intensity
+
+    def reading(self, ts: int, with_traders: bool) -> OrderFlowReading:
+        fired, direction, z, intensity = self.trigger_state()
+        buyers: int | None = None
+        buy_c = sell_c = None
+        if with_traders:
+            buyers, buy_c, sell_c = self.wallets(self.p.trigger_window_s)
+        return OrderFlowReading(
+            key=self.key,
+            ts=ts,
+            windows=tuple(self.window(s) for s in self.spans),
+            trigger_span_s=self.p.trigger_window_s,
+            imbalance_z=z,
+            intensity=intensity,
+            triggered=fired,
+            direction=direction,
+            distinct_buyers=buyers,
+            buy_concentration=buy_c,
+            sell_concentration=sell_c,
+            baseline_usd_per_s=self._rate.mean,
+        )
+
+    @property
+    def baseline_imbalance(self) -> Ewma:
+        return self._imb
+
+
+class OrderFlow:
+    """All flow trackers of one asset: one per pool and one for the asset (pools merged)."""
+
+    __slots__ = (
+        "_seen",
+        "_size_stats",
+        "_z_large",
+        "asset",
+        "duplicates",
+        "has_traders",
+        "late",
+        "p",
+        "pools",
+        "rejected",
+    )
+
+    def __init__(self, asset_id: str, p: OrderFlowSettings) -> None:
+        self.p = p
+        self.asset = FlowTracker(asset_id, p)
+        self.pools: dict[str, FlowTracker] = {}
+        self._size_stats = Ewma()
+        self._z_large = _z_for(p.large_trade_quantile)
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self.rejected = 0
+        self.duplicates = 0
+        self.late = 0
+        self.has_traders = False
+
+    def large_threshold_usd(self) -> float:
+        st = self._size_stats
+        if st.n < _MIN_SIZE_SAMPLES:
+            return math.inf
+        return math.exp(st.mean + self._z_large * st.std)
+
+    def add(
+        self,
+        ts: int,
+        pool: str,
+        buy: bool,
+        base: float,
+        usd: float,
+        trader: str | None,
+        tx_id: str | None,
+        reverting: bool = False,
+    ) -> bool:
+        """Apply one taker trade; returns False if it was rejected (and counted).
+
+        ``reverting``: the trade pulled the DEX price back towards the CEX (arbitrage); it
+        counts as volume but not as pressure (see ``WindowFlow``)."""
+        if not (base > 0 and usd > 0 and math.isfinite(base) and math.isfinite(usd)):
+            self.rejected += 1
+            return False
+        asset = self.asset
+        if asset.last_ts and ts < asset.last_ts - self.p.max_late_s * 1000:
+            self.late += 1
+            return False
+        if tx_id is not None:
+            seen = self._seen
+            if tx_id in seen:
+                self.duplicates += 1
+                return False
+            seen[tx_id] = None
+            if len(seen) > self.p.dedup_size:
+                seen.popitem(last=False)
+        large = usd >= self.large_threshold_usd()
+        self._size_stats.update(math.log(usd), 0.01)
+        tracker = self.pools.get(pool)
+        if tracker is None and len(self.pools) < self.p.max_pools:
+            tracker = self.pools[pool] = FlowTracker(pool, self.p)
+        if trader:
+            self.has_traders = True
+        # late events land in the current second (the trackers never go back); a pool
+        # past the cap counts in the asset's flow only
+        if tracker is not None:
+            tracker.add(ts, buy, base, usd, large, trader, reverting)
+        asset.add(ts, buy, base, usd, large, trader, reverting)
+
+        return True
+
+    def reading(self, ts: int, pool: str | None = None) -> OrderFlowReading:
+        tracker = self.asset if pool is None else self.pools[pool]
+        return tracker.reading(ts, with_traders=self.has_traders)

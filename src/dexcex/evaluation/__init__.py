@@ -1,0 +1,1 @@
+"""Replay recorded data through the core and judge its signals honestly."""

@@ -1,0 +1,1 @@
+"""Outcomes of signals at fixed horizons, and the ML dataset built from them."""

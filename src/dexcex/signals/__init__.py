@@ -1,0 +1,1 @@
+"""DEX anomalies → scored CEX signals: aggregation, confidence, priority, filtering. Pure."""
