@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dexcex.cli.common import console, err_console, settings_of
 from dexcex.evaluation.report import build_report, render_table, write_chart
@@ -27,18 +27,19 @@ def evaluate(
     random-timing and a CEX-only momentum baseline."""
     settings = settings_of(ctx)
     with Progress(
-        SpinnerColumn(),
         TextColumn("[bold]replaying"),
+        BarColumn(),
+        DownloadColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
         console=err_console,
     ) as progress:
         task = progress.add_task("", total=None)
-        result = replay(
-            list(paths),
-            settings.core,
-            lambda n, _ts: progress.update(task, description=f"{n:,} events"),
-        )
+
+        def report_progress(events: int, done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total, description=f"{events:,} events")
+
+        result = replay(list(paths), settings.core, report_progress)
     report = build_report(result, settings.core, seed)
     for line in report["inputs"]:
         console.print(f"read  {line}")

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 import msgspec
 import zstandard
@@ -87,6 +87,28 @@ class Reader:
     last_ts: int | None = None
     problems: list[str] = field(default_factory=list)
 
+    _raw: IO[bytes] | None = None
+
+    def _opened(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+
+    def position(self) -> int:
+        """Bytes of the file read so far (for a progress bar; the size once done)."""
+        raw = self._raw
+        if raw is None:
+            return 0
+        try:
+            return raw.tell()
+        except (ValueError, OSError):  # closed: all of it was read
+            return self.size
+
+    @property
+    def size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0
+
     def count(self, what: str, ts: int | None = None) -> None:
         self.counts[what] = self.counts.get(what, 0) + 1
         if ts is not None:
@@ -128,7 +150,7 @@ class SimLogReader(Reader):
         from dexcex.config import load_settings
 
         known = {a.id: a for a in load_settings().domain_assets()}
-        for _, _, _, ev in read_log(self.path):
+        for _, _, _, ev in read_log(self.path, opened=self._opened):
             if isinstance(ev, DexSwapEv):
                 if ev.asset_id not in self._announced:
                     self._announced.add(ev.asset_id)
@@ -266,7 +288,9 @@ class UniswapV3Reader(Reader):
         pool = m.group(1).lower() if m else "0x" + "0" * 40
         yield self.asset(pool)
         last_liq = 0
-        with open(self.path, newline="", encoding="utf-8") as fh:
+        with open(self.path, "rb") as raw:
+            self._raw = raw
+            fh = io.TextIOWrapper(raw, encoding="utf-8", newline="")
             for row in csv.DictReader(fh):
                 try:
                     ts = int(
@@ -349,7 +373,9 @@ class CandleReader(Reader):
         self.symbol = symbol
 
     def items(self) -> Iterator[Item]:
-        with open(self.path, newline="", encoding="utf-8") as fh:
+        with open(self.path, "rb") as raw:
+            self._raw = raw
+            fh = io.TextIOWrapper(raw, encoding="utf-8", newline="")
             for row in csv.DictReader(fh):
                 try:
                     ts = int(row["open_time"]) + 60_000  # the close is known at the minute's end
@@ -384,7 +410,9 @@ class CryptofeedReader(Reader):
     def items(self) -> Iterator[Item]:
         dec = msgspec.json.Decoder()
         books: dict[str, tuple[dict[float, float], dict[float, float]]] = {}
-        with open(self.path, encoding="utf-8", errors="replace") as fh:
+        with open(self.path, "rb") as raw:
+            self._raw = raw
+            fh = io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
             for line in fh:
                 m = _CF_LINE.match(line.rstrip("\n"))
                 if not m or m.group(2) == "<-":

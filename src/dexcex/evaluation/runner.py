@@ -57,9 +57,11 @@ def _timed(reader: Reader) -> Iterator[tuple[int, int, Item]]:
 def replay(
     paths: list[Path],
     settings: CoreSettings,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
 ) -> Replay:
-    """Run every readable file in ``paths`` through one core, in time order."""
+    """Run every readable file in ``paths`` through one core, in time order.
+
+    ``progress(events, bytes_read, bytes_total)`` is called every 50,000 events."""
     readers: list[Reader] = []
     unreadable: list[str] = []
     for p in expand_paths(paths):
@@ -69,6 +71,7 @@ def replay(
     core = Core([], settings, clock)
     result = Replay(readers, unreadable, core=core)
     streams = [_timed(r) for r in readers]
+    total = sum(r.size for r in readers)
     for ts, _, item in heapq.merge(*streams, key=lambda x: (x[0], x[1])):
         if isinstance(item, Asset):
             core.add_asset(item)
@@ -93,5 +96,7 @@ def replay(
                     if len(sp) < 10_000:
                         sp.append(item.spread_bps)
         if progress is not None and result.events % 50_000 == 0:
-            progress(result.events, ts)
+            progress(result.events, sum(r.position() for r in readers), total)
+    if progress is not None:
+        progress(result.events, total, total)
     return result

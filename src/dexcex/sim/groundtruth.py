@@ -10,7 +10,7 @@ zstd-compressed. The same seed and scenario give a byte-identical file.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -95,11 +95,16 @@ class GroundTruthLog:
         self._raw.close()
 
 
-def read_log(path: str | Path) -> Iterator[LogRecord]:
-    """Yield ``(seq, stream, stream_seq, event)`` records from a ground-truth log."""
+def read_log(
+    path: str | Path, opened: Callable[[IO[bytes]], None] | None = None
+) -> Iterator[LogRecord]:
+    """Yield ``(seq, stream, stream_seq, event)`` records from a ground-truth log;
+    ``opened`` is handed the raw file (e.g. to follow progress by its position)."""
     dec = msgspec.json.Decoder(tuple[int, str, int, SimEvent])
     p = Path(path)
     with open(p, "rb") as raw:
+        if opened is not None:
+            opened(raw)
         stream: IO[bytes] = (
             io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw))
             if p.suffix == ".zst"
