@@ -115,6 +115,11 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, _ScrubFilter) for f in handler.filters):
             handler.addFilter(_ScrubFilter())
+    # one line per HTTP request and per websocket frame is noise at INFO: they speak up
+    # from WARNING, or when the whole process is at DEBUG
+    quiet = logging.DEBUG if level == "DEBUG" else logging.WARNING
+    for name in ("httpx", "httpcore", "websockets", "aiohttp.access", "ccxt"):
+        logging.getLogger(name).setLevel(quiet)
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:

@@ -253,3 +253,12 @@ def test_window_equals_recount_of_its_span(trades: list[tuple[int, bool, float]]
             s = sum(u for _, is_buy, u in inside if not is_buy)
             assert w.buy_usd == pytest.approx(b, rel=1e-9, abs=1e-6)
             assert w.sell_usd == pytest.approx(s, rel=1e-9, abs=1e-6)
+
+
+def test_trader_history_keeps_only_the_longest_window() -> None:
+    f = flow()
+    for i in range(200):
+        add(f, T + i * 1000, i % 2 == 0, 10.0, trader=f"w{i}")
+    # 30 s window, second-bucketed: the current second and the 30 before it at most
+    assert len(f.asset._recent) <= 31
+    assert f.reading(T + 199_000).distinct_buyers == 10

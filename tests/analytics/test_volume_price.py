@@ -113,3 +113,13 @@ def test_bad_prices_are_ignored() -> None:
     v.add_cex_mid(T, -1.0)
     v.add_cex_mid(T, math.inf)
     assert v.dex.now_s == -1 and v.cex.now_s == -1
+
+
+def test_wallets_gone_quiet_are_forgotten() -> None:
+    v = vp(smart_window_s=60)
+    v.add_trade(T, True, 100.0, 1.0, "early")
+    for i in range(100):
+        v.add_trade(T + 1000 + i * 1000, True, 10.0, 1.0, f"w{i % 5}")
+    assert "early" not in v._wallets  # its last trade left the window
+    # each wallet keeps only its trades of the last window (as of its own last trade)
+    assert all(t >= T + 100_000 - 65_000 for d in v._wallets.values() for t, _ in d)

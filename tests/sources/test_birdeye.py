@@ -26,6 +26,7 @@ from dexcex.domain import (
     InvalidInput,
     ManualClock,
     MarketEvent,
+    PoolLiquidity,
     RateLimited,
     Side,
     VenueId,
@@ -189,3 +190,22 @@ def test_deep_copies_of_examples_do_not_leak() -> None:
     b = copy.deepcopy(a)
     parse_txs_frame(a, Chain.SOLANA, jup_index(), T)
     assert a == b  # parsing never mutates its input
+
+
+@pytest.mark.parametrize("chain", [Chain.SOLANA, Chain.ETHEREUM, Chain.BSC, Chain.POLYGON])
+async def test_liquidity_poll_asks_each_chain_by_its_header(chain: Chain) -> None:
+    """Birdeye answers for the chain in ``x-chain`` (solana when absent): an EVM token
+    asked without it is unknown upstream."""
+    async with run_sim("default", speed=1.0) as world:
+        assert world.clock is not None
+        cfg = BirdeyeSettings(rest_url=world.urls["birdeye_rest"], api_key=SecretStr("sim-key"))
+        index = AssetIndex(load_settings().domain_assets())
+        src = BirdeyeSource(cfg, index, world.clock)
+        got: list[MarketEvent] = []
+        try:
+            n = await src.poll_liquidity(chain, got.append)
+        finally:
+            await src.close()
+    assert n == len(index.tokens_on(chain)) >= 1
+    assert not src.tracker.rejected, src.tracker.rejected
+    assert all(isinstance(e, PoolLiquidity) and e.chain is chain for e in got)

@@ -237,3 +237,30 @@ class TestMexcVenue(VenueSuite):
 
 class TestBybitVenue(VenueSuite):
     cls = BybitVenue
+
+
+async def test_mexc_spreads_many_markets_over_connections_within_its_limit() -> None:
+    """MEXC refuses a 31st subscription on one connection; 20 markets (40 subscriptions)
+    must still all stream, over two connections."""
+    sc = load_scenario("100-assets")
+    markets = [CexMarket(VenueId.MEXC, a.cex[VenueId.MEXC]) for a in sc.asset_configs()[:20]]
+    async with run_sim(sc, speed=2.0) as world:
+        assert world.clock is not None
+        settings = VenueSettings(
+            rest_url=world.urls["mexc_rest"],
+            ws_url=world.urls["mexc_ws"],
+            ccxt_throttle=False,
+        )
+        v = MexcVenue(settings, markets, world.clock)
+        try:
+            assert len({id(v.pro_for(m.symbol)) for m in markets}) == 2
+            await v.load_markets()
+
+            async def one(symbol: str) -> None:
+                await v.watch_order_book(symbol)
+                await v.watch_trades(symbol)
+
+            async with asyncio.timeout(40):
+                await asyncio.gather(*(one(m.symbol) for m in markets))
+        finally:
+            await v.close()

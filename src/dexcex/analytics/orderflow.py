@@ -117,7 +117,8 @@ class FlowTracker:
         self._imb = Ewma()  # trigger-window imbalance, sampled each second with volume
         self._rate = Ewma()  # USD volume per second
         self._rate_alpha = alpha_for(1.0, p.baseline_half_life_s)
-        # (ts, buy, trader) of the latest trades with a known trader, newest last
+        # (ts, buy, trader) of the trades with a known trader within the longest window,
+        # newest last (and at most max_traders of them)
         self._recent: deque[tuple[int, bool, str]] = deque(maxlen=p.max_traders)
         self.last_ts = 0
         self.trades = 0
@@ -170,7 +171,12 @@ class FlowTracker:
             cum[_REVERT_USD] += usd
             return
         if trader:  # a late trade lands in the current second here too
-            self._recent.append((max(ts, self.w.now_s * 1000), buy, trader))
+            recent = self._recent
+            recent.append((max(ts, self.w.now_s * 1000), buy, trader))
+            # only the longest window's trades are ever read: the rest can go
+            horizon = (self.w.now_s - self.spans[-1]) * 1000
+            while recent[0][0] < horizon:
+                recent.popleft()
         if buy:
             cum[_BUY_USD] += usd
             cum[_BUY_BASE] += base

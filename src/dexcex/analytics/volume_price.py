@@ -175,6 +175,16 @@ class VolumePrice:
             else:
                 wallets.move_to_end(trader)
             trades.append((ts, usd if buy else -usd))
+            # only the smart-money window is ever read: forget older trades and wallets
+            # gone quiet (kept most-recently-active last, so the quiet ones are first)
+            cutoff = ts - self.p.smart_window_s * 1000
+            while trades[0][0] < cutoff:
+                trades.popleft()
+            while wallets:
+                oldest = next(iter(wallets.values()))
+                if oldest[-1][0] >= cutoff:
+                    break
+                wallets.popitem(last=False)
 
     def add_dex_price(self, ts: int, price_usd: float) -> None:
         if price_usd > 0 and math.isfinite(price_usd):

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dexcex.config import Settings, load_settings
 from dexcex.logs import configure_logging, register_secrets
 
-__all__ = ["AppState", "console", "err_console", "settings_of"]
+__all__ = ["AppState", "byte_progress", "console", "err_console", "settings_of"]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -53,3 +56,23 @@ def settings_of(ctx: typer.Context) -> Settings:
     if state is None:  # invoked outside the app (tests calling a command directly)
         state = AppState()
     return state.settings()
+
+
+@contextmanager
+def byte_progress(what: str) -> Iterator[Callable[[int, int, int], None]]:
+    """A progress bar over the bytes of the input read; yields the callback
+    ``(events, bytes_read, bytes_total)`` that long replays call."""
+    with Progress(
+        TextColumn(f"[bold]{what}"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+    ) as progress:
+        task = progress.add_task("", total=None)
+
+        def show(events: int, done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total, description=f"{events:,} events")
+
+        yield show

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
-from dexcex.cli.common import console, err_console, settings_of
+from dexcex.cli.common import byte_progress, console, settings_of
 from dexcex.evaluation.report import build_report, render_table, write_chart
 from dexcex.evaluation.runner import replay
 
@@ -26,20 +25,8 @@ def evaluate(
     virtual clock, label every signal at 30 s … 60 m net of costs, and compare it with a
     random-timing and a CEX-only momentum baseline."""
     settings = settings_of(ctx)
-    with Progress(
-        TextColumn("[bold]replaying"),
-        BarColumn(),
-        DownloadColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err_console,
-    ) as progress:
-        task = progress.add_task("", total=None)
-
-        def report_progress(events: int, done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total, description=f"{events:,} events")
-
-        result = replay(list(paths), settings.core, report_progress)
+    with byte_progress("replaying") as show:
+        result = replay(list(paths), settings.core, show)
     report = build_report(result, settings.core, seed)
     for line in report["inputs"]:
         console.print(f"read  {line}")

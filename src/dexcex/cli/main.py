@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from dexcex import __version__
-from dexcex.cli import config_cmd, db_cmd, evaluate_cmd, sim_cmd
+from dexcex.cli import config_cmd, db_cmd, evaluate_cmd, replay_cmd, run_cmd, sim_cmd
 from dexcex.cli.common import AppState, err_console
 from dexcex.domain import ConfigError, DexcexError
 
@@ -23,6 +23,10 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
 app.command("sim")(sim_cmd.sim)
 app.command("evaluate")(evaluate_cmd.evaluate)
+app.command("run")(run_cmd.run)
+app.command("record")(run_cmd.record)
+app.command("replay")(replay_cmd.replay)
+app.command("convert")(replay_cmd.convert)
 
 
 def _version(value: bool) -> None:
@@ -45,12 +49,25 @@ def root(
 
 
 @app.command()
-def demo(ctx: typer.Context) -> None:
-    """Simulated market + engine + One Glance page on http://127.0.0.1:8000 (paper mode)."""
+def demo(
+    ctx: typer.Context,
+    seconds: float | None = typer.Option(None, "--seconds", help="Stop after this long."),
+) -> None:
+    """The simulated market and the engine, in paper mode, with no API key. (The One
+    Glance page on http://127.0.0.1:8000 joins once it lands; until then the terminal
+    shows the live status.)"""
     from dexcex.cli.common import settings_of
+    from dexcex.cli.run_cmd import start_run
 
-    settings_of(ctx)  # validate the configuration the demo would run with
-    err_console.print("simulator not built yet: `make demo` will start it once it lands")
+    settings = settings_of(ctx)
+    demo_pipeline = settings.pipeline.model_copy(update={"market": "sim"})
+    live = settings.live.model_copy(update={"enabled": False})  # a demo never trades
+    start_run(
+        settings.model_copy(update={"pipeline": demo_pipeline, "live": live}),
+        record=False,
+        seconds=seconds,
+        status=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,7 @@ from dexcex.config.models import (
     AssetConfig,
     LiveSettings,
     LogSettings,
+    PipelineSettings,
     StoreSettings,
     VenueSettings,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "AssetConfig",
     "LiveSettings",
     "LogSettings",
+    "PipelineSettings",
     "Settings",
     "StoreSettings",
     "VenueSettings",

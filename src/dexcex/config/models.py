@@ -29,6 +29,7 @@ __all__ = [
     "DexScreenerSettings",
     "LiveSettings",
     "LogSettings",
+    "PipelineSettings",
     "SourcesSettings",
     "StoreSettings",
     "VenueSettings",
@@ -180,6 +181,31 @@ class LiveSettings(_Section):
     enabled: bool = False
     max_order_notional_usd: Annotated[float, Field(gt=0)] = 100.0
     max_daily_notional_usd: Annotated[float, Field(gt=0)] = 1000.0
+
+
+class PipelineSettings(_Section):
+    """Streams, supervision, the bus and the recorder (``dexcex run``, ``record``, ``replay``)."""
+
+    market: Literal["sim", "real"] = "sim"  # sim: start the simulator and connect to it
+    sim_scenario: str = "default"
+    sim_speed: Annotated[float, Field(gt=0, le=1000)] = 1.0
+    backoff_initial_s: Annotated[float, Field(gt=0, le=60)] = 0.5
+    backoff_max_s: Annotated[float, Field(gt=0, le=600)] = 30.0
+    down_after_failures: Annotated[int, Field(ge=1, le=100)] = 5
+    # no message for this long (market time) means a dead connection: reconnect
+    stale_book_s: Annotated[float, Field(gt=0)] = 30.0  # a quiet book is not a dead one
+    stale_trades_s: Annotated[float, Field(gt=0)] = 120.0
+    stale_dex_ws_s: Annotated[float, Field(gt=0)] = 60.0
+    reorder_ms: Annotated[int, Field(ge=0, le=10_000)] = 250
+    market_queue: Annotated[int, Field(ge=100)] = 200_000
+    control_queue: Annotated[int, Field(ge=10)] = 10_000
+    book_check_s: Annotated[float, Field(ge=0)] = 60.0  # 0: no REST cross-check
+    book_check_tolerance_bps: Annotated[float, Field(gt=0)] = 20.0
+    record: bool = False  # `dexcex run` also records (``dexcex record`` always does)
+    record_dir: Path | None = None  # default: <data_dir>/recordings
+    record_flush_ms: Annotated[int, Field(ge=50, le=60_000)] = 1000
+    record_raw: bool = False  # also keep every raw wire payload (raw-… files), to debug
+    health_every_s: Annotated[float, Field(gt=0)] = 10.0  # health samples to the database
 
 
 class StoreSettings(_Section):

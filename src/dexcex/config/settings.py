@@ -27,6 +27,7 @@ from dexcex.config.models import (
     AssetConfig,
     LiveSettings,
     LogSettings,
+    PipelineSettings,
     SourcesSettings,
     StoreSettings,
     VenuesSettings,
@@ -109,6 +110,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     core: CoreSettings = Field(default_factory=CoreSettings)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -133,3 +135,6 @@ class Settings(BaseSettings):
         if self.store.url:
             return self.store.url
         return f"sqlite:///{self.data_dir / 'dexcex.sqlite3'}"
+
+    def recordings_dir(self) -> Path:
+        return self.pipeline.record_dir or self.data_dir / "recordings"

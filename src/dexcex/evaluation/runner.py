@@ -18,7 +18,7 @@ from dexcex.evaluation.readers import Item, Reader, Truth, item_ts, open_reader
 from dexcex.labeling.outcomes import MidSeries
 from dexcex.sim.market.events import Burst, CexMove
 
-__all__ = ["Replay", "expand_paths", "replay"]
+__all__ = ["Replay", "expand_paths", "open_readers", "replay"]
 
 
 @dataclass
@@ -46,6 +46,17 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     return out
 
 
+def open_readers(paths: list[Path]) -> tuple[list[Reader], list[str]]:
+    """A reader for every file under ``paths`` that has a known format; why not, for the
+    others."""
+    readers: list[Reader] = []
+    unreadable: list[str] = []
+    for p in expand_paths(paths):
+        r = open_reader(p)
+        (unreadable.append(r) if isinstance(r, str) else readers.append(r))
+    return readers, unreadable
+
+
 def _timed(reader: Reader) -> Iterator[tuple[int, int, Item]]:
     last = 0
     for n, item in enumerate(reader.items()):
@@ -62,11 +73,7 @@ def replay(
     """Run every readable file in ``paths`` through one core, in time order.
 
     ``progress(events, bytes_read, bytes_total)`` is called every 50,000 events."""
-    readers: list[Reader] = []
-    unreadable: list[str] = []
-    for p in expand_paths(paths):
-        r = open_reader(p)
-        (unreadable.append(r) if isinstance(r, str) else readers.append(r))
+    readers, unreadable = open_readers(paths)
     clock = ManualClock(0)
     core = Core([], settings, clock)
     result = Replay(readers, unreadable, core=core)

@@ -19,6 +19,7 @@ from dexcex.domain import (
     TemporarilyUnavailable,
 )
 from dexcex.monitor import HealthTracker
+from dexcex.rawtap import RawTap
 from dexcex.venues.ratelimit import RateLimiter
 
 __all__ = ["JsonHttp"]
@@ -42,6 +43,7 @@ class JsonHttp:
         self.tracker = tracker
         self.limiter = limiter
         self._consecutive_429 = 0
+        self.raw_tap: RawTap | None = None
         self.client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers=dict(headers or {}),
@@ -50,9 +52,14 @@ class JsonHttp:
         )
 
     async def get(
-        self, path: str, params: Mapping[str, Any] | None = None, *, cost: str = "rest"
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        cost: str = "rest",
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
-        return await self.request("GET", path, params=params, cost=cost)
+        return await self.request("GET", path, params=params, cost=cost, headers=headers)
 
     async def request(
         self,
@@ -62,11 +69,12 @@ class JsonHttp:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         cost: str = "rest",
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         await self.limiter.acquire({cost: 1})
         started = time.perf_counter()
         try:
-            r = await self.client.request(method, path, params=params, json=json)
+            r = await self.client.request(method, path, params=params, json=json, headers=headers)
         except httpx.TimeoutException as exc:
             self.tracker.on_error(f"timeout {path}")
             raise TemporarilyUnavailable(f"{self.name} {path}: timeout") from exc
@@ -97,6 +105,8 @@ class JsonHttp:
         if status == 404:
             raise NotFound(f"{self.name} {path}: HTTP 404")
         try:
+            if self.raw_tap is not None:
+                self.raw_tap(f"{self.name}:{path}", r.content)
             body = msgspec.json.decode(r.content)
         except msgspec.DecodeError:
             self.tracker.reject("bad_json", f"{path}: {r.content[:80]!r}")

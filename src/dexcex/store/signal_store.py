@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dexcex.domain import NotFound, RiskDecision, Signal, SignalStatus
 from dexcex.store.models import HORIZONS, SignalRow
 
-__all__ = ["OUTCOME_COLUMNS", "SignalStore", "signal_to_row"]
+__all__ = ["OUTCOME_COLUMNS", "SignalStore", "risk_values", "signal_to_row"]
 
 OUTCOME_COLUMNS = tuple(
     f"{kind}_{h}_bps" for kind in ("ret", "net", "mfe", "mae") for h in HORIZONS
@@ -63,6 +63,23 @@ def signal_to_row(s: Signal) -> dict[str, Any]:
         "cex_book_ms": c.book_ts if c else None,
         "features": dict(s.features),
     }
+
+
+def risk_values(decision: RiskDecision, status: SignalStatus) -> dict[str, Any]:
+    """Column values of a risk verdict for a signal currently in ``status``."""
+    values: dict[str, Any] = {
+        "risk_decision": "approved" if decision.approved else "rejected",
+        "risk_size_base": decision.size_base,
+        "risk_notional_quote": decision.notional_quote,
+        "risk_slippage_bps": decision.est_slippage_bps,
+        "risk_regime": decision.regime.value,
+        "risk_reasons": list(decision.reasons),
+        "updated_ms": decision.ts,
+    }
+    if not decision.approved and status is SignalStatus.NEW:
+        values["status"] = SignalStatus.REJECTED_BY_RISK.value
+        values["status_reason"] = "; ".join(decision.reasons)
+    return values
 
 
 def _as_dict(row: SignalRow) -> dict[str, Any]:
@@ -156,19 +173,18 @@ class SignalStore:
 
     def record_risk(self, decision: RiskDecision) -> None:
         """Store the risk verdict; a rejection also moves the signal to rejected_by_risk."""
-        values: dict[str, Any] = {
-            "risk_decision": "approved" if decision.approved else "rejected",
-            "risk_size_base": decision.size_base,
-            "risk_notional_quote": decision.notional_quote,
-            "risk_slippage_bps": decision.est_slippage_bps,
-            "risk_regime": decision.regime.value,
-            "risk_reasons": list(decision.reasons),
-            "updated_ms": decision.ts,
-        }
-        if not decision.approved:
-            values["status"] = SignalStatus.REJECTED_BY_RISK.value
-            values["status_reason"] = "; ".join(decision.reasons)
-        self._update(decision.signal_id, values)
+        self._update(decision.signal_id, risk_values(decision, SignalStatus.NEW))
+
+    def add_decided(self, pairs: Iterable[tuple[Signal, RiskDecision]]) -> int:
+        """Persist new signals with their risk verdicts, in one transaction (what the
+        pipeline does before anything is shown or executed). A filtered signal keeps its
+        status and reason; a new one the risk layer rejected becomes rejected_by_risk."""
+        rows = [{**signal_to_row(s), **risk_values(d, s.status)} for s, d in pairs]
+        if not rows:
+            return 0
+        with self._sessions.begin() as session:
+            session.execute(insert(SignalRow), rows)
+        return len(rows)
 
     def record_execution(
         self,

@@ -40,6 +40,7 @@ from dexcex.domain import (
     VenueId,
 )
 from dexcex.monitor import HealthTracker
+from dexcex.rawtap import RawTap
 from dexcex.venues.base import Balance, MarketRules
 from dexcex.venues.ccxt_parse import (
     balances_from_ccxt,
@@ -64,6 +65,9 @@ class CcxtVenue:
     limits: ClassVar[tuple[RateLimit, ...]]
     costs: ClassVar[Mapping[str, Mapping[str, float]]]
     rate_limit_class: ClassVar[str] = "ip"
+    # Markets per websocket connection (None: one connection for all). MEXC refuses more
+    # than 30 subscriptions on one connection, and a market takes two (depth, deals).
+    ws_markets_per_connection: ClassVar[int | None] = None
 
     def __init__(
         self,
@@ -85,6 +89,16 @@ class CcxtVenue:
         self.rest = self._make_rest(self._ccxt_config())
         self.pro = self._make_pro(self._ccxt_config())
         self.pro.dexcex_tracker = self.tracker
+        self._pros: list[Any] = [self.pro]
+        self._pro_of: dict[str, Any] = {}
+        per = self.ws_markets_per_connection
+        for i, m in enumerate(self.markets):
+            k = i // per if per else 0
+            while len(self._pros) <= k:
+                extra = self._make_pro(self._ccxt_config())
+                extra.dexcex_tracker = self.tracker
+                self._pros.append(extra)
+            self._pro_of[m.symbol] = self._pros[k]
         self._trade_seen: dict[str, set[str]] = {}
 
     # --- to be provided by each venue --------------------------------------------------------
@@ -99,9 +113,23 @@ class CcxtVenue:
         """ccxt params of ``fetch_order(None, symbol, params)`` by client order id."""
         raise NotImplementedError
 
+    def set_raw_tap(self, tap: RawTap | None) -> None:
+        """Hand every websocket frame to ``tap`` before it is parsed (raw recording)."""
+        for pro in self._pros:
+            pro.dexcex_raw_tap = tap
+
+    def pro_for(self, symbol: str) -> Any:
+        """The ccxt.pro instance (one websocket connection) that streams ``symbol``."""
+        return self._pro_of.get(symbol, self.pro)
+
     def book_sequence(self, symbol: str) -> int:
         """The venue's update id of the latest applied book update (0 if unknown)."""
         return 0
+
+    def force_resync(self, symbol: str, reason: str) -> bool:
+        """Drop the local book of ``symbol`` and rebuild it from a fresh snapshot (counted
+        as a resync); False when there is no book to resync yet."""
+        return False
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -149,7 +177,8 @@ class CcxtVenue:
 
     async def load_markets(self) -> dict[str, MarketRules]:
         loaded = await self._call("load_markets", self.rest.load_markets)
-        self.pro.set_markets(self.rest.markets, self.rest.currencies)
+        for pro in self._pros:
+            pro.set_markets(self.rest.markets, self.rest.currencies)
         rules: dict[str, MarketRules] = {}
         for m in self.markets:
             if m.symbol not in loaded:
@@ -178,15 +207,33 @@ class CcxtVenue:
         return raw
 
     async def watch_order_book(self, symbol: str) -> OrderBook:
-        raw = await self._watch(self.pro.watch_order_book, symbol)
+        raw = await self._watch(self.pro_for(symbol).watch_order_book, symbol)
         now = self.clock.now_ms()
         self.tracker.on_message(raw.get("timestamp"))
         return book_from_ccxt(
             raw, self.id, symbol, self.book_sequence(symbol), now, self.book_depth
         )
 
+    def local_book(self, symbol: str) -> OrderBook | None:
+        """The book as maintained locally right now (snapshot + every delta applied so
+        far), or None before the first snapshot."""
+        raw = self.pro_for(symbol).orderbooks.get(symbol)
+        if raw is None or (raw.get("nonce") is None and not raw.get("bids")):
+            return None
+        try:
+            return book_from_ccxt(
+                raw,
+                self.id,
+                symbol,
+                self.book_sequence(symbol),
+                self.clock.now_ms(),
+                self.book_depth,
+            )
+        except InvalidInput:
+            return None
+
     async def watch_trades(self, symbol: str) -> list[CexTrade]:
-        raw = await self._watch(self.pro.watch_trades, symbol)
+        raw = await self._watch(self.pro_for(symbol).watch_trades, symbol)
         now = self.clock.now_ms()
         out: list[CexTrade] = []
         for t in raw:
@@ -330,7 +377,7 @@ class CcxtVenue:
         return self.tracker.snapshot()
 
     async def close(self) -> None:
-        for ex in (self.pro, self.rest):
+        for ex in (*self._pros, self.rest):
             with contextlib.suppress(DexcexError, OSError, RuntimeError):  # best effort
                 await ex.close()
 

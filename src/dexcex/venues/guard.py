@@ -13,6 +13,7 @@ from collections import OrderedDict
 from typing import Any
 
 from dexcex.monitor import HealthTracker
+from dexcex.rawtap import RawTap
 
 __all__ = ["GuardedMessages"]
 
@@ -36,6 +37,7 @@ class GuardedMessages:
     """
 
     dexcex_tracker: HealthTracker | None = None
+    dexcex_raw_tap: RawTap | None = None
 
     def is_data_frame(self, data: Any) -> bool:
         return isinstance(data, bytes) or (isinstance(data, str) and '"topic"' in data)
@@ -52,6 +54,8 @@ class GuardedMessages:
             recent: OrderedDict[int, None] = OrderedDict()
 
             def guarded(data: Any) -> None:
+                if self.dexcex_raw_tap is not None:
+                    self.dexcex_raw_tap(f"{getattr(self, 'id', 'ccxt')}:ws", data)
                 if self.is_data_frame(data):
                     key = hash(data)
                     if key in recent:

@@ -31,6 +31,7 @@ from dexcex.domain import (
     TemporarilyUnavailable,
 )
 from dexcex.monitor import HealthTracker
+from dexcex.rawtap import RawTap
 from dexcex.sources.birdeye.constants import (
     MAX_ADDRESSES_PER_QUERY,
     WS_ORIGIN,
@@ -75,6 +76,7 @@ class BirdeyeSource:
             headers={"X-API-KEY": self._key, "accept": "application/json"},
         )
         self._seen: OrderedDict[str, None] = OrderedDict()
+        self.raw_tap: RawTap | None = None
 
     def chains(self) -> list[Chain]:
         return sorted({c for (c, _) in self.index.tokens}, key=lambda c: c.value)
@@ -136,6 +138,8 @@ class BirdeyeSource:
     def handle_frame(self, chain: Chain, raw: str | bytes, emit: Emit) -> None:
         """One frame → at most one event; anything wrong is a counted rejection."""
         now = self.clock.now_ms()
+        if self.raw_tap is not None:
+            self.raw_tap(f"birdeye:ws:{chain.value}", raw)
         try:
             kind, obj = frame_type(raw)
             if kind == "TXS_DATA":
@@ -165,7 +169,11 @@ class BirdeyeSource:
         n = 0
         for token in self.index.tokens_on(chain):
             try:
-                obj = await self.http.get("/defi/v3/token/market-data", {"address": token})
+                obj = await self.http.get(
+                    "/defi/v3/token/market-data",
+                    {"address": token},
+                    headers={"x-chain": chain.value},
+                )
             except (Rejected, NotFound, InvalidInput) as exc:
                 self.tracker.reject("token_unknown_upstream", f"{token}: {exc}")
                 continue  # one token's answer does not stop the round

@@ -38,6 +38,7 @@ class _BybitPro(GuardedMessages, AnnotateErrors, ccxt_pro.bybit):  # type: ignor
         super().__init__(config)
         self.dexcex_last = {}
         self.dexcex_resyncing = set()
+        self.dexcex_topics: dict[str, tuple[Any, str]] = {}  # symbol → (client, book topic)
 
     def _resync(self, client: Any, topic: str, symbol: str, reason: str) -> None:
         self.dexcex_last.pop(symbol, None)
@@ -59,6 +60,7 @@ class _BybitPro(GuardedMessages, AnnotateErrors, ccxt_pro.bybit):  # type: ignor
             return
         symbol = self.safe_symbol(update.symbol, None, None, "spot")
         topic = str(message["topic"])
+        self.dexcex_topics[symbol] = (client, topic)
         verdict = sequence_verdict(self.dexcex_last.get(symbol), update)
         if verdict == "reset":
             self.dexcex_resyncing.discard(symbol)
@@ -119,4 +121,12 @@ class BybitVenue(CcxtVenue):
         return {"orderLinkId": client_order_id, "acknowledged": True}
 
     def book_sequence(self, symbol: str) -> int:
-        return int(self.pro.dexcex_last.get(symbol, 0))
+        return int(self.pro_for(symbol).dexcex_last.get(symbol, 0))
+
+    def force_resync(self, symbol: str, reason: str) -> bool:
+        pro = self.pro_for(symbol)
+        where = pro.dexcex_topics.get(symbol)
+        if where is None:
+            return False
+        pro._resync(where[0], where[1], symbol, reason)
+        return True

@@ -52,7 +52,13 @@ class _MexcPro(GuardedMessages, AnnotateErrors, ccxt_pro.mexc):  # type: ignore[
         super().handle_order_book_subscription(client, message)
         parts = str(message.get("msg", "")).split("@")
         if len(parts) > 2:
-            self.dexcex_last.pop(self.safe_symbol(parts[-1]), None)
+            symbol = self.safe_symbol(parts[-1])
+            self.dexcex_last.pop(symbol, None)
+            # A (re)subscription continues from the venue's current version: a book kept
+            # from before a disconnect would miss every change in between.
+            book = self.orderbooks.get(symbol)
+            if book is not None and book["nonce"] is not None:
+                self._resync(symbol, "resubscribed")
 
     def handle_order_book(self, client: Any, message: Any) -> None:
         try:
@@ -72,6 +78,32 @@ class _MexcPro(GuardedMessages, AnnotateErrors, ccxt_pro.mexc):  # type: ignore[
         synced = book is not None and book["nonce"] is not None
         if synced and book["bids"] and book["asks"] and book["bids"][0][0] >= book["asks"][0][0]:
             self._resync(symbol, "crossed book")
+
+    # ccxt keys MEXC's aggregated deltas by ``fromVersion``: a delta whose range straddles
+    # the REST snapshot's version (from <= snapshot < to) is skipped whole, and the levels
+    # it changed after the snapshot stay stale. Depth quantities are absolute, so the
+    # right rule is: apply every delta that reaches past the book's version.
+    def get_cache_index(self, orderbook: Any, cache: Any) -> int:
+        nonce = self.safe_integer(orderbook, "nonce")
+        if nonce is None or not cache:
+            return -1
+        first = self.safe_integer(cache[0], "fromVersion")
+        if first is not None and nonce < first - 1:
+            return -1  # the snapshot is older than anything cached: take another
+        for i, delta in enumerate(cache):
+            last = self.safe_integer_n(delta, ["toVersion", "version", "r"])
+            if last is not None and last > nonce:
+                return i
+        return len(cache)
+
+    def handle_book_delta(self, orderbook: Any, delta: Any) -> None:
+        existing = self.safe_integer(orderbook, "nonce")
+        last = self.safe_integer_n(delta, ["toVersion", "version", "r"])
+        if last is not None and existing is not None and last <= existing:
+            return
+        orderbook["nonce"] = last
+        self.handle_bookside_delta(orderbook["asks"], self.safe_list(delta, "asks", []))
+        self.handle_bookside_delta(orderbook["bids"], self.safe_list(delta, "bids", []))
 
     def handle_trades(self, client: Any, message: Any) -> None:
         try:
@@ -104,6 +136,7 @@ class MexcVenue(CcxtVenue):
     limits = constants.LIMITS
     costs = constants.COSTS
     rate_limit_class = "ip"
+    ws_markets_per_connection = 14  # 28 of the 30 subscriptions MEXC allows per connection
 
     def _make_rest(self, config: dict[str, Any]) -> Any:
         ex = _MexcRest(config)
@@ -113,10 +146,21 @@ class MexcVenue(CcxtVenue):
     def _make_pro(self, config: dict[str, Any]) -> Any:
         ex = _MexcPro(config)
         constants.apply_base_urls(ex, self.settings.rest_url, self.settings.ws_url)
+        # ccxt waits for 25 deltas before it takes the REST snapshot; on a quiet market
+        # that is minutes without a book. Our cache rule (``get_cache_index``) retries a
+        # snapshot older than the first cached delta, so a short wait is safe.
+        ex.options.setdefault("watchOrderBook", {})["snapshotDelay"] = 3
         return ex
 
     def _lookup_params(self, client_order_id: str) -> dict[str, Any]:
         return {"clientOrderId": client_order_id}
 
     def book_sequence(self, symbol: str) -> int:
-        return int(self.pro.dexcex_last.get(symbol, 0))
+        return int(self.pro_for(symbol).dexcex_last.get(symbol, 0))
+
+    def force_resync(self, symbol: str, reason: str) -> bool:
+        pro = self.pro_for(symbol)
+        if symbol not in pro.orderbooks:
+            return False
+        pro._resync(symbol, reason)
+        return True

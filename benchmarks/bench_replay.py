@@ -1,0 +1,69 @@
+"""Replay budget: recorder file → pipeline (decode, reorder window, engine) → core →
+signals, events/s on one core (target ≥ 100,000) — without a database, and with every
+signal and its risk decision persisted (SQLite, the embedded default).
+
+Input: the shared 1,000,000-trade reference stream as ``bench_core`` builds it (a swap
+per row, a book per instrument per second), written once to the recorder's format.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.bench_core import build_events
+from dexcex.config import Settings
+from dexcex.config.core_settings import CoreSettings
+from dexcex.domain import ManualClock
+from dexcex.pipeline.recording import RecordWriter
+from dexcex.pipeline.replay import replay_files
+from dexcex.store import Database
+
+TARGET = 100_000
+
+
+def _relaxed() -> CoreSettings:
+    d = CoreSettings()
+    of = d.analytics.orderflow.model_copy(update={"intensity_threshold": 0.5})
+    return d.model_copy(update={"analytics": d.analytics.model_copy(update={"orderflow": of})})
+
+
+def run() -> None:
+    assets, events = build_events()
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        started = time.perf_counter()
+        clock = ManualClock(events[0].ts_recv)
+        w = RecordWriter(d / "rec", assets, clock, flush_ms=1000)
+        for ev in events:
+            clock.set(ev.ts_recv)
+            w.write(ev)
+        w.close()
+        size = sum(p.stat().st_size for p in w.files)
+        print(
+            f"wrote {len(events):,} events to {len(w.files)} files, {size / 1e6:.1f} MB, "
+            f"in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+        del events
+        for name, core, store in (
+            ("default settings, no database", CoreSettings(), False),
+            ("intensity ≥ 0.5, no database", _relaxed(), False),
+            ("intensity ≥ 0.5, signals persisted to SQLite", _relaxed(), True),
+        ):
+            settings = Settings(core=core)
+            db = Database.open(f"sqlite:///{d / 'b.sqlite3'}", migrate=True) if store else None
+            try:
+                res = asyncio.run(replay_files([d / "rec"], settings, db=db))
+            finally:
+                if db is not None:
+                    db.close()
+            print(
+                f"replay, {name}: {res.events:,} events, {res.signals:,} signals"
+                + (f" ({res.stored:,} stored)" if store else "")
+                + f", {res.seconds:.1f} s: {res.rate:,.0f} events/s "
+                f"(target {TARGET:,}; ratio {res.rate / TARGET:.2f})",
+                flush=True,
+            )

@@ -1,0 +1,170 @@
+"""``dexcex run`` and ``dexcex record``: the live engine, and the recorder alone."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+
+import typer
+from pydantic import ValidationError
+from rich.console import Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from dexcex.cli.common import console, err_console, settings_of
+from dexcex.config import PipelineSettings, Settings
+from dexcex.core import CoreOutput
+from dexcex.domain import HealthState
+from dexcex.pipeline.app import Pipeline
+from dexcex.pipeline.runner import running_pipeline, serve_until_stopped
+
+_LIGHT = {
+    HealthState.OK: "[green]●[/]",
+    HealthState.DEGRADED: "[yellow]●[/]",
+    HealthState.STALE: "[yellow]●[/]",
+    HealthState.RATE_LIMITED: "[yellow]●[/]",
+    HealthState.DOWN: "[red]●[/]",
+}
+
+
+def _with_market(
+    settings: Settings, market: str | None, scenario: str | None, speed: float | None
+) -> Settings:
+    update: dict[str, object] = {}
+    if market is not None:
+        update["market"] = market
+    if scenario is not None:
+        update["sim_scenario"] = scenario
+    if speed is not None:
+        update["sim_speed"] = speed
+    if not update:
+        return settings
+    try:  # validated like the configuration file would be
+        pipeline = PipelineSettings.model_validate({**settings.pipeline.model_dump(), **update})
+    except ValidationError as exc:
+        problems = "; ".join(f"--{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise typer.BadParameter(problems.replace("sim_", "")) from exc
+
+    return settings.model_copy(update={"pipeline": pipeline})
+
+
+def status_view(pipe: Pipeline, recent: deque[CoreOutput], started: float) -> Group:
+    elapsed = max(1e-9, time.monotonic() - started)
+    head = Text.from_markup(
+        f"[bold]dexcex run[/] · {pipe.settings.pipeline.market} market · "
+        f"{pipe.engine.events:,} events ({pipe.engine.events / elapsed:,.0f}/s) · "
+        f"{pipe.engine.signals} signals · {pipe.bus.dropped:,} dropped · "
+        f"active venue {pipe.core.active_venue.value if pipe.core else '—'}"
+    )
+    streams = Table(box=None, pad_edge=False, show_edge=False)
+    for col in ("", "stream", "state", "msgs", "restarts", "last error"):
+        streams.add_column(col, overflow="ellipsis", no_wrap=True)
+    now = pipe.clock.now_ms()
+    for st in pipe.supervisor.status.values():
+        age = "" if st.last_msg_ms is None else f" ({(now - st.last_msg_ms) / 1000:.0f}s ago)"
+        streams.add_row(
+            _LIGHT[st.state],
+            Text(st.name),
+            st.state.value + age,
+            f"{st.messages:,}",
+            str(st.restarts),
+            Text(st.last_error[:50]),
+        )
+    sig = Table(box=None, title="latest signals", title_justify="left", pad_edge=False)
+    for col in ("time", "asset", "dir", "conf", "bps", "status"):
+        sig.add_column(col, no_wrap=True)
+    sig.add_column("risk", overflow="ellipsis", no_wrap=True, ratio=1)
+    for out in reversed(recent):
+        s = out.signal
+        sig.add_row(
+            time.strftime("%H:%M:%S", time.gmtime(s.ts / 1000)),
+            s.asset_id,
+            s.direction.value,
+            f"{s.confidence:.2f}",
+            f"{s.expected_move_bps:.0f}",
+            s.status.value,
+            Text("approved" if out.decision.approved else out.decision.reasons[0]),
+        )
+    return Group(head, streams, sig)
+
+
+def run(
+    ctx: typer.Context,
+    market: str | None = typer.Option(None, "--market", help="sim (default) or real."),
+    scenario: str | None = typer.Option(None, "--scenario", help="Simulator scenario."),
+    speed: float | None = typer.Option(None, "--speed", help="Simulator speed."),
+    record: bool | None = typer.Option(
+        None, "--record/--no-record", help="Also record every event (see `dexcex record`)."
+    ),
+    seconds: float | None = typer.Option(None, "--seconds", help="Stop after this long."),
+    status: bool = typer.Option(True, "--status/--no-status", help="Live status view."),
+) -> None:
+    """Start every configured stream, the core and storage. Paper mode unless live trading
+    is enabled; the simulated market unless `--market real` (or `pipeline.market`)."""
+    settings = _with_market(settings_of(ctx), market, scenario, speed)
+    rec = settings.pipeline.record if record is None else record
+    start_run(settings, record=rec, seconds=seconds, status=status)
+
+
+def start_run(settings: Settings, *, record: bool, seconds: float | None, status: bool) -> None:
+    asyncio.run(_run(settings, record, seconds, status))
+
+
+async def _run(settings: Settings, record: bool, seconds: float | None, status: bool) -> None:
+    recent: deque[CoreOutput] = deque(maxlen=8)
+    async with running_pipeline(settings, record=record) as pipe:
+        signals = pipe.subscribe()
+        started = time.monotonic()
+
+        async def body(stop: asyncio.Event) -> None:
+            live = Live(console=console, refresh_per_second=2, transient=False) if status else None
+            if live is not None:
+                live.start()
+            try:
+                while not stop.is_set():
+                    while signals.qsize():
+                        recent.append(signals.get_nowait())
+                    if live is not None:
+                        live.update(status_view(pipe, recent, started))
+                    await asyncio.sleep(0.5)
+            finally:
+                if live is not None:
+                    live.stop()
+
+        await serve_until_stopped(body, seconds)
+    err_console.print(
+        f"stopped: {pipe.engine.events:,} events, {pipe.engine.signals} signals "
+        f"({pipe.engine.stored} stored), {pipe.bus.dropped} dropped"
+        + (f"; recorded to {pipe.recorder.directory}" if pipe.recorder else "")
+    )
+
+
+def record(
+    ctx: typer.Context,
+    market: str | None = typer.Option(None, "--market", help="sim (default) or real."),
+    scenario: str | None = typer.Option(None, "--scenario", help="Simulator scenario."),
+    speed: float | None = typer.Option(None, "--speed", help="Simulator speed."),
+    seconds: float | None = typer.Option(None, "--seconds", help="Stop after this long."),
+) -> None:
+    """Record every normalised event to hourly zstd JSON-lines files (no signals, no
+    trading); `dexcex replay` plays them back."""
+    settings = _with_market(settings_of(ctx), market, scenario, speed)
+    asyncio.run(_record(settings, seconds))
+
+
+async def _record(settings: Settings, seconds: float | None) -> None:
+    async with running_pipeline(settings, with_core=False, record=True, use_db=False) as pipe:
+        assert pipe.recorder is not None
+        err_console.print(f"recording to {pipe.recorder.directory} (Ctrl-C stops)")
+
+        async def body(stop: asyncio.Event) -> None:
+            await stop.wait()
+
+        await serve_until_stopped(body, seconds)
+    assert pipe.recorder is not None
+    err_console.print(
+        f"recorded {pipe.recorder.events:,} events, {pipe.recorder.bytes / 1e6:.1f} MB "
+        f"compressed, in {len(pipe.recorder.files)} file(s)"
+    )

@@ -1,0 +1,1 @@
+"""Streams under supervision → normalised events → bus → core; record and replay."""

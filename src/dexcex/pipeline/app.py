@@ -1,0 +1,209 @@
+"""One running engine: connectors, supervised streams, bus, core, storage, recorder.
+
+``Pipeline`` is what ``dexcex run`` (and ``record``, and the page's server) start. It
+builds the connectors from the settings — pointed at the simulator when
+``pipeline.market = "sim"`` (``sim_endpoints`` rewrites the URLs and uses the
+simulator's account) — adds one supervised stream per connection, runs the engine loop,
+assesses venue failover once a second (the core signals for the active venue) and
+samples every stream's health into the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import SecretStr
+
+from dexcex.config import Settings
+from dexcex.core import Core, CoreOutput
+from dexcex.domain import AuthError, Clock, FailoverEvent, SourceHealth, TradingMode, VenueId
+from dexcex.logs import get_logger
+from dexcex.pipeline.backoff import Backoff
+from dexcex.pipeline.bus import ControlChannel, MarketBus
+from dexcex.pipeline.engine import Engine
+from dexcex.pipeline.recording import RecordWriter
+from dexcex.pipeline.streams import BookCheck, book_stream, dex_streams, trade_stream
+from dexcex.pipeline.supervisor import Supervisor
+from dexcex.sources.birdeye.client import BirdeyeSource
+from dexcex.sources.dexscreener.client import DexScreenerSource
+from dexcex.sources.index import AssetIndex
+from dexcex.store import Database
+from dexcex.venues.ccxt_venue import CcxtVenue
+from dexcex.venues.registry import make_venue
+from dexcex.venues.router import VenueRouter
+
+__all__ = ["Pipeline", "sim_endpoints"]
+
+_log = get_logger("dexcex.pipeline")
+
+
+def sim_endpoints(settings: Settings, urls: dict[str, str], key: str, secret: str) -> Settings:
+    """The same settings with every connector pointed at a running simulator."""
+    venues = settings.venues.model_copy(
+        update={
+            v.value: settings.venues.get(v).model_copy(
+                update={
+                    "rest_url": urls[f"{v.value}_rest"],
+                    "ws_url": urls[f"{v.value}_ws"],
+                    "api_key": SecretStr(key),
+                    "api_secret": SecretStr(secret),
+                    "ccxt_throttle": False,
+                }
+            )
+            for v in VenueId
+        }
+    )
+    sources = settings.sources.model_copy(
+        update={
+            "birdeye": settings.sources.birdeye.model_copy(
+                update={
+                    "rest_url": urls["birdeye_rest"],
+                    "ws_url": urls["birdeye_ws"],
+                    "api_key": SecretStr(key),
+                }
+            ),
+            "dexscreener": settings.sources.dexscreener.model_copy(
+                update={"rest_url": urls["dexscreener_rest"]}
+            ),
+        }
+    )
+    return settings.model_copy(update={"venues": venues, "sources": sources})
+
+
+@dataclass
+class Pipeline:
+    settings: Settings
+    clock: Clock
+    with_core: bool = True
+    db: Database | None = None
+    record: bool = False
+    venues: dict[VenueId, CcxtVenue] = field(default_factory=dict)
+    birdeye: BirdeyeSource | None = None
+    dexscreener: DexScreenerSource | None = None
+    failovers: list[FailoverEvent] = field(default_factory=list)
+    sim: Any = None  # the simulated world this run is connected to, if any
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        p = s.pipeline
+        assets = s.domain_assets()
+        self.index = AssetIndex(assets)
+        mode = TradingMode.LIVE if s.live.enabled else TradingMode.PAPER
+        for vid in VenueId:
+            if s.venues.get(vid).enabled:
+                self.venues[vid] = make_venue(vid, s, self.clock, mode)
+        if s.sources.birdeye.enabled:
+            try:
+                self.birdeye = BirdeyeSource(s.sources.birdeye, self.index, self.clock)
+            except AuthError as exc:
+                _log.warning("birdeye disabled", reason=str(exc))
+        if s.sources.dexscreener.enabled:
+            self.dexscreener = DexScreenerSource(s.sources.dexscreener, self.index, self.clock)
+        self.bus = MarketBus(p.market_queue)
+        self.supervisor = Supervisor(
+            self.clock,
+            Backoff(p.backoff_initial_s, p.backoff_max_s),
+            down_after=p.down_after_failures,
+        )
+        primary = s.venues.primary if s.venues.primary in self.venues else next(iter(self.venues))
+        self.router = (
+            VenueRouter(self.venues, primary, self.clock, on_switch=self.failovers.append)
+            if len(self.venues) == 2
+            else None
+        )
+        self.core = Core(assets, s.core, self.clock, venue=primary) if self.with_core else None
+        recorder = (
+            RecordWriter(s.recordings_dir(), assets, self.clock, flush_ms=p.record_flush_ms)
+            if self.record
+            else None
+        )
+        self.engine = Engine(
+            self.core,
+            self.bus,
+            self.clock,
+            reorder_ms=p.reorder_ms,
+            db=self.db,
+            recorder=recorder,
+        )
+        self.book_check = BookCheck(
+            list(self.venues.values()), self.clock, p.book_check_s, p.book_check_tolerance_bps
+        )
+        self.engine.on_event.append(self.book_check.observe)
+        if recorder is not None and p.record_raw:
+            recorder.keep_raw()
+            for venue in self.venues.values():
+                venue.set_raw_tap(recorder.write_raw)
+            if self.birdeye is not None:
+                self.birdeye.raw_tap = recorder.write_raw
+                self.birdeye.http.raw_tap = recorder.write_raw
+            if self.dexscreener is not None:
+                self.dexscreener.http.raw_tap = recorder.write_raw
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def recorder(self) -> RecordWriter | None:
+        return self.engine.recorder
+
+    def subscribe(self) -> ControlChannel[CoreOutput]:
+        """Signals with their risk decisions, after they are stored."""
+        return self.engine.subscribe(self.settings.pipeline.control_queue)
+
+    async def start(self) -> None:
+        p = self.settings.pipeline
+        publish = self.bus.publish
+        for venue in self.venues.values():
+            for m in venue.markets:
+                self.supervisor.add(book_stream(venue, m.symbol, p.stale_book_s), publish)
+                self.supervisor.add(trade_stream(venue, m.symbol, p.stale_trades_s), publish)
+        for spec in dex_streams(self.birdeye, self.dexscreener, stale_ws_s=p.stale_dex_ws_s):
+            self.supervisor.add(spec, publish)
+        if p.book_check_s > 0 and self.venues:
+            self.supervisor.add(self.book_check.spec(), publish)
+        self._tasks = [
+            asyncio.create_task(self.engine.run(), name="engine"),
+            asyncio.create_task(self._housekeeping(), name="housekeeping"),
+        ]
+
+    async def stop(self) -> None:
+        """Streams first, then the engine drains what is left; connections closed."""
+        await self.supervisor.stop()
+        self.engine.stop()
+        for t in self._tasks:
+            if t.get_name() != "engine":
+                t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        for venue in self.venues.values():
+            with contextlib.suppress(Exception):
+                await venue.close()
+        for src in (self.birdeye, self.dexscreener):
+            if src is not None:
+                with contextlib.suppress(Exception):
+                    await src.close()
+
+    def health(self) -> list[SourceHealth]:
+        """Every connector's and every stream's health, now."""
+        out = [v.health() for v in self.venues.values()]
+        out += [src.health() for src in (self.birdeye, self.dexscreener) if src is not None]
+        return out + self.supervisor.health()
+
+    async def _housekeeping(self) -> None:
+        p = self.settings.pipeline
+        loop = asyncio.get_running_loop()
+        next_health = loop.time() + p.health_every_s
+        while True:
+            await asyncio.sleep(1.0)
+            switched = self.router is not None and self.router.assess() is not None
+            if switched and self.router is not None and self.core is not None:
+                self.core.set_active_venue(self.router.active)
+            if self.db is not None and loop.time() >= next_health:
+                next_health = loop.time() + p.health_every_s
+                samples = self.health()
+                try:
+                    await asyncio.to_thread(self.db.health.add, samples)
+                except Exception:
+                    _log.exception("could not store health samples")
