@@ -35,12 +35,15 @@ class World:
         self.mid = 2.0
         self.n = 0
         self.outputs: list[CoreOutput] = []
+        self.baseline: list[CoreOutput] = []
 
     def feed(self, ev: object) -> CoreOutput | None:
         self.clock.set(ev.ts_event)  # type: ignore[attr-defined]
         out = self.core.on_event(ev)  # type: ignore[arg-type]
-        if out is not None:
+        if out is not None and out.signal.origin == "dex":
             self.outputs.append(out)
+        elif out is not None:
+            self.baseline.append(out)
         return out
 
     def swap(

@@ -41,6 +41,7 @@ from dexcex.domain import (
 from dexcex.risk.engine import RiskEngine
 from dexcex.risk.regime import MarketRegime
 from dexcex.risk.state import PoolState, PortfolioState
+from dexcex.signals.baseline import CexMomentum
 from dexcex.signals.engine import SignalEngine
 
 __all__ = ["AssetView", "Core", "CoreOutput"]
@@ -123,6 +124,7 @@ class Core:
             for v, sym in st.symbols.items():
                 self._by_symbol[(v, sym)] = st
         self.signals = SignalEngine(settings.signals, settings.risk.taker_fee_bps)
+        self.baseline = CexMomentum(settings.signals.baseline, settings.risk.taker_fee_bps)
         self.risk = RiskEngine(settings.risk)
         self.regime = MarketRegime(settings.risk)
         self.portfolio = PortfolioState()
@@ -156,8 +158,8 @@ class Core:
         if isinstance(ev, DexSwap):
             return self.on_swap(ev)
         if isinstance(ev, OrderBook):
-            self.on_book(ev)
-        elif isinstance(ev, PoolLiquidity):
+            return self.on_book(ev)
+        if isinstance(ev, PoolLiquidity):
             return self.on_liquidity(ev)
         elif isinstance(ev, DexPrice):
             self.on_dex_price(ev)
@@ -223,21 +225,39 @@ class Core:
             return None
         return self._signal(st, direction, ev.ts_event, ev.ts_recv, ev.source, ev.pool)
 
-    def on_book(self, ev: OrderBook) -> None:
+    def on_book(self, ev: OrderBook) -> CoreOutput | None:
+        """Keep the book; on the active venue also feed the mid-based analytics and the
+        CEX-only baseline rule (whose signals come back from here)."""
         st = self._by_symbol.get((ev.venue, ev.symbol))
         if st is None:
             self.counters["unknown_market"] += 1
-            return
+            return None
         st.books[ev.venue] = ev
-        if ev.venue is self.active_venue:
-            mid = ev.mid
-            st.cex_mid = mid
-            if mid is not None:
-                st.vp.add_cex_mid(ev.ts_event, mid)
-                self.regime.tracker(st.asset.id).add_mid(ev.ts_event, mid)
-                # the lead–lag is due every `leadlag_every_s`: refresh it here, on the
-                # book's clock, rather than on the path of a signal
-                st.vp.lead_lag(ev.ts_event)
+        if ev.venue is not self.active_venue:
+            return None
+        mid = ev.mid
+        st.cex_mid = mid
+        if mid is None:
+            return None
+        st.vp.add_cex_mid(ev.ts_event, mid)
+        self.regime.tracker(st.asset.id).add_mid(ev.ts_event, mid)
+        # the lead–lag is due every `leadlag_every_s`: refresh it here, on the
+        # book's clock, rather than on the path of a signal
+        st.vp.lead_lag(ev.ts_event)
+        notional = self.settings.risk.order_notional_usd
+        now = self.clock.now_ms()
+        base = self.baseline.on_book(st.asset.id, ev, self.spot_only, notional, now)
+        if base is None:
+            return None
+        main_liq = self._liquidity_for(st, st.main_pool)
+        pool_state = PoolState(
+            liquidity_usd=main_liq.liquidity_usd if main_liq else None,
+            created_ms=st.pool_created.get(st.main_pool),
+        )
+        regime = self.regime.state(st.asset.id)
+        decision = self.risk.decide(base, ev, pool_state, regime, self.portfolio, now)
+        self.counters["signal_cex_baseline"] += 1
+        return CoreOutput(base, decision)
 
     def on_dex_price(self, ev: DexPrice) -> None:
         st = self._assets.get(ev.asset_id)

@@ -118,7 +118,7 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     # one line per HTTP request and per websocket frame is noise at INFO: they speak up
     # from WARNING, or when the whole process is at DEBUG
     quiet = logging.DEBUG if level == "DEBUG" else logging.WARNING
-    for name in ("httpx", "httpcore", "websockets", "aiohttp.access", "ccxt"):
+    for name in ("httpx", "httpcore", "websockets", "aiohttp.access", "ccxt", "alembic"):
         logging.getLogger(name).setLevel(quiet)
 
 

@@ -25,6 +25,7 @@ def test_run_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         "DEXCEX_PIPELINE__HEALTH_EVERY_S": "1",
         "DEXCEX_LOG__LEVEL": "WARNING",
         "DEXCEX_PIPELINE__RECORD_RAW": "true",
+        "DEXCEX_API__PORT": "0",  # the page on any free port
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "dexcex.cli.main", "run", "--no-status", "--speed", "4", "--record"],
@@ -40,6 +41,7 @@ def test_run_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err[-2000:]
     assert "stopped:" in err and "events" in err, err[-2000:]
+    assert "One Glance: http://127.0.0.1:" in err and "#token=" in err
     data = tmp_path / "xdg" / "dexcex"
     files = sorted((data / "recordings").glob("events-*.jsonl.zst"))
     r = RecordReader(files)

@@ -62,7 +62,7 @@ def test_invalid_value_names_field_and_file(tmp_path: Path) -> None:
 
 
 def test_invalid_env_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DEXCEX_API__PORT", "0")
+    monkeypatch.setenv("DEXCEX_API__PORT", "70000")
     with pytest.raises(ConfigError, match=r"environment variable DEXCEX_API__PORT: api\.port"):
         load_settings()
 

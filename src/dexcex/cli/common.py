@@ -58,6 +58,13 @@ def settings_of(ctx: typer.Context) -> Settings:
     return state.settings()
 
 
+def with_db(settings: Settings, db: str | None) -> Settings:
+    """``settings`` with the database a ``--db URL`` option named (unchanged if None)."""
+    if db is None:
+        return settings
+    return settings.model_copy(update={"store": settings.store.model_copy(update={"url": db})})
+
+
 @contextmanager
 def byte_progress(what: str) -> Iterator[Callable[[int, int, int], None]]:
     """A progress bar over the bytes of the input read; yields the callback

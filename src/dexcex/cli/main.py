@@ -8,7 +8,16 @@ from pathlib import Path
 import typer
 
 from dexcex import __version__
-from dexcex.cli import config_cmd, db_cmd, evaluate_cmd, replay_cmd, run_cmd, sim_cmd
+from dexcex.cli import (
+    config_cmd,
+    dataset_cmd,
+    db_cmd,
+    evaluate_cmd,
+    paper_cmd,
+    replay_cmd,
+    run_cmd,
+    sim_cmd,
+)
 from dexcex.cli.common import AppState, err_console
 from dexcex.domain import ConfigError, DexcexError
 
@@ -21,12 +30,15 @@ app = typer.Typer(
 )
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
+app.add_typer(dataset_cmd.app, name="dataset")
 app.command("sim")(sim_cmd.sim)
 app.command("evaluate")(evaluate_cmd.evaluate)
 app.command("run")(run_cmd.run)
 app.command("record")(run_cmd.record)
 app.command("replay")(replay_cmd.replay)
 app.command("convert")(replay_cmd.convert)
+app.command("paper")(paper_cmd.paper)
+app.command("report")(paper_cmd.report)
 
 
 def _version(value: bool) -> None:
@@ -53,9 +65,8 @@ def demo(
     ctx: typer.Context,
     seconds: float | None = typer.Option(None, "--seconds", help="Stop after this long."),
 ) -> None:
-    """The simulated market and the engine, in paper mode, with no API key. (The One
-    Glance page on http://127.0.0.1:8000 joins once it lands; until then the terminal
-    shows the live status.)"""
+    """The simulated market, the engine in paper mode and the One Glance page on
+    http://127.0.0.1:8000 — no API key needed."""
     from dexcex.cli.common import settings_of
     from dexcex.cli.run_cmd import start_run
 

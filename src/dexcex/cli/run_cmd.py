@@ -58,6 +58,17 @@ def status_view(pipe: Pipeline, recent: deque[CoreOutput], started: float) -> Gr
         f"{pipe.engine.signals} signals · {pipe.bus.dropped:,} dropped · "
         f"active venue {pipe.core.active_venue.value if pipe.core else '—'}"
     )
+    ex = pipe.execution
+    if ex is not None:
+        mode = "[bold red]LIVE[/]" if ex.live is not None else "[bold cyan]PAPER[/]"
+        open_n = len(ex.live.trades) if ex.live is not None else ex.paper.open_trades()
+        head.append_text(
+            Text.from_markup(
+                f"\n{mode} · {'auto' if ex.auto else 'click to trade'} · "
+                f"{open_n} open positions · {ex.journal.written_orders:,} orders written · "
+                f"{ex.labeler.labeled:,} signals labeled"
+            )
+        )
     streams = Table(box=None, pad_edge=False, show_edge=False)
     for col in ("", "stream", "state", "msgs", "restarts", "last error"):
         streams.add_column(col, overflow="ellipsis", no_wrap=True)
@@ -100,23 +111,42 @@ def run(
     ),
     seconds: float | None = typer.Option(None, "--seconds", help="Stop after this long."),
     status: bool = typer.Option(True, "--status/--no-status", help="Live status view."),
+    page: bool = typer.Option(True, "--page/--no-page", help="Serve the One Glance page."),
 ) -> None:
-    """Start every configured stream, the core and storage. Paper mode unless live trading
-    is enabled; the simulated market unless `--market real` (or `pipeline.market`)."""
+    """Start every configured stream, the core, storage, execution and the One Glance page
+    (http://127.0.0.1:8000). Paper mode unless live trading is enabled; the simulated
+    market unless `--market real` (or `pipeline.market`)."""
     settings = _with_market(settings_of(ctx), market, scenario, speed)
     rec = settings.pipeline.record if record is None else record
-    start_run(settings, record=rec, seconds=seconds, status=status)
+    start_run(settings, record=rec, seconds=seconds, status=status, page=page)
 
 
-def start_run(settings: Settings, *, record: bool, seconds: float | None, status: bool) -> None:
-    asyncio.run(_run(settings, record, seconds, status))
+def start_run(
+    settings: Settings, *, record: bool, seconds: float | None, status: bool, page: bool = True
+) -> None:
+    asyncio.run(_run(settings, record, seconds, status, page))
 
 
-async def _run(settings: Settings, record: bool, seconds: float | None, status: bool) -> None:
+async def _run(
+    settings: Settings, record: bool, seconds: float | None, status: bool, page: bool
+) -> None:
     recent: deque[CoreOutput] = deque(maxlen=8)
     async with running_pipeline(settings, record=record) as pipe:
         signals = pipe.subscribe()
         started = time.monotonic()
+        server = None
+        if page and pipe.db is not None:
+            from dexcex.api.server import GlanceServer
+
+            server = GlanceServer(pipe)
+            await server.start()
+            err_console.print(
+                f"[bold green]One Glance:[/] {server.url}/#token={server.token}\n"
+                f"  (the token lets the page execute signals; it is kept in "
+                f"{settings.data_dir / 'api-token'})",
+                highlight=False,
+                soft_wrap=True,
+            )
 
         async def body(stop: asyncio.Event) -> None:
             live = Live(console=console, refresh_per_second=2, transient=False) if status else None
@@ -133,7 +163,11 @@ async def _run(settings: Settings, record: bool, seconds: float | None, status: 
                 if live is not None:
                     live.stop()
 
-        await serve_until_stopped(body, seconds)
+        try:
+            await serve_until_stopped(body, seconds)
+        finally:
+            if server is not None:
+                await server.stop()
     err_console.print(
         f"stopped: {pipe.engine.events:,} events, {pipe.engine.signals} signals "
         f"({pipe.engine.stored} stored), {pipe.bus.dropped} dropped"

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "AnalyticsSettings",
+    "BaselineSettings",
     "CoreSettings",
     "LiquiditySettings",
     "OrderFlowSettings",
@@ -99,8 +100,18 @@ class ScoreWeights(_Section):
     lead: Annotated[float, Field(ge=0)] = 0.2
 
 
+class BaselineSettings(_Section):
+    """The CEX-only momentum rule traded alongside, for comparison (``signals.baseline``)."""
+
+    enabled: bool = True
+    lookback_s: Annotated[int, Field(ge=5, le=3600)] = 60
+    k_sigma: Pos = 3.0
+    cooldown_s: Pos = 300.0
+
+
 class SignalSettings(_Section):
     weights: ScoreWeights = Field(default_factory=ScoreWeights)
+    baseline: BaselineSettings = Field(default_factory=BaselineSettings)
     min_confidence: Annotated[float, Field(ge=0, le=1)] = 0.6
     cooldown_s: Pos = 90.0  # per asset and direction, after a signal that passed
     recheck_s: Pos = 10.0  # after a filtered one

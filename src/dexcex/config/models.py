@@ -27,6 +27,7 @@ __all__ = [
     "AssetConfig",
     "BirdeyeSettings",
     "DexScreenerSettings",
+    "ExecutionSettings",
     "LiveSettings",
     "LogSettings",
     "PipelineSettings",
@@ -181,6 +182,8 @@ class LiveSettings(_Section):
     enabled: bool = False
     max_order_notional_usd: Annotated[float, Field(gt=0)] = 100.0
     max_daily_notional_usd: Annotated[float, Field(gt=0)] = 1000.0
+    # false: a live order needs a click on the page; true: every approved signal trades
+    auto_execute: bool = False
 
 
 class PipelineSettings(_Section):
@@ -208,6 +211,20 @@ class PipelineSettings(_Section):
     health_every_s: Annotated[float, Field(gt=0)] = 10.0  # health samples to the database
 
 
+class ExecutionSettings(_Section):
+    """Paper execution (and the exits of every position, paper or live)."""
+
+    latency_ms: Annotated[int, Field(ge=0, le=60_000)] = 150  # signal → order at the venue
+    latency_stress_ms: Annotated[int, Field(ge=0, le=60_000)] = 0  # added, to test fragility
+    fee_stress: Annotated[float, Field(ge=1, le=10)] = 1.0  # multiplies the fee schedule
+    take_profit_bps: Annotated[float, Field(gt=0)] = 80.0
+    stop_loss_bps: Annotated[float, Field(gt=0)] = 50.0
+    exit_after_s: Annotated[float, Field(gt=0)] = 900.0  # time exit
+    # false: in the engine a paper trade takes a click, the same gesture as live; true:
+    # every approved signal is paper-traded. (`dexcex paper` runs always trade them all.)
+    auto_paper: bool = False
+
+
 class StoreSettings(_Section):
     """``url`` unset means SQLite (WAL) at ``<data_dir>/dexcex.sqlite3``."""
 
@@ -217,8 +234,12 @@ class StoreSettings(_Section):
 
 
 class ApiSettings(_Section):
+    """The One Glance page and API. Loopback only unless you say otherwise."""
+
     host: str = "127.0.0.1"
-    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    port: Annotated[int, Field(ge=0, le=65535)] = 8000  # 0: any free port
+    # at most one price per market per this many ms to the page (a cap for busy markets)
+    price_every_ms: Annotated[int, Field(ge=0, le=10_000)] = 25
 
 
 class LogSettings(_Section):

@@ -25,6 +25,7 @@ from dexcex.config.core_settings import CoreSettings
 from dexcex.config.models import (
     ApiSettings,
     AssetConfig,
+    ExecutionSettings,
     LiveSettings,
     LogSettings,
     PipelineSettings,
@@ -111,6 +112,7 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
     core: CoreSettings = Field(default_factory=CoreSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+    execution: ExecutionSettings = Field(default_factory=ExecutionSettings)
 
     @classmethod
     def settings_customise_sources(

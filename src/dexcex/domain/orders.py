@@ -55,6 +55,7 @@ class Order(msgspec.Struct, frozen=True):
     ts_ack: int | None = None
     ts_updated: int | None = None
     error: str | None = None
+    note: str | None = None  # how it was routed (e.g. failover to the backup venue)
 
     def __post_init__(self) -> None:
         if not _CLIENT_ID.match(self.client_order_id):

@@ -33,7 +33,6 @@ import zstandard
 
 from dexcex.domain import (
     Asset,
-    BookLevel,
     CexMarket,
     CexTrade,
     Chain,
@@ -47,13 +46,11 @@ from dexcex.domain import (
     Side,
     VenueId,
 )
+from dexcex.sim.convert import SimToDomain
 from dexcex.sim.groundtruth import read_log
 from dexcex.sim.market.events import (
     Burst,
-    CexBookDelta,
     CexMove,
-    DexLiquidityEv,
-    DexSwapEv,
 )
 
 __all__ = ["READERS", "Item", "Reader", "Truth", "open_reader"]
@@ -131,135 +128,22 @@ class Reader:
 
 # --- the simulator's log ------------------------------------------------------------------------
 
-_LIQ_SNAPSHOT_MS = 10_000  # as DexScreener would be polled
-_BOOK_DEPTH = 20
-
 
 class SimLogReader(Reader):
     kind = "simulator ground truth"
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        self._sides: dict[tuple[str, str], tuple[dict[float, float], dict[float, float]]] = {}
-        self._last_book_s: dict[tuple[str, str], int] = {}
-        self._markets: dict[tuple[str, str], str] = {}
-        self._announced: set[str] = set()
-        self._last_snap: dict[str, int] = {}
 
     def items(self) -> Iterator[Item]:
         from dexcex.config import load_settings
 
         known = {a.id: a for a in load_settings().domain_assets()}
+        conv = SimToDomain(known, self.count, self.problems.append)
         for _, _, _, ev in read_log(self.path, opened=self._opened):
-            if isinstance(ev, DexSwapEv):
-                if ev.asset_id not in self._announced:
-                    self._announced.add(ev.asset_id)
-                    asset = known.get(ev.asset_id) or _sim_asset(ev)
-                    for m in asset.cex:
-                        self._markets[(m.venue.value, m.venue_symbol)] = m.symbol
-                    yield asset
-                yield from self._swap(ev)
-            elif isinstance(ev, DexLiquidityEv):
-                if ev.asset_id in self._announced:
-                    yield PoolLiquidity(
-                        ev.asset_id,
-                        Chain(ev.chain),
-                        ev.dex,
-                        ev.pool,
-                        ev.liquidity_usd,
-                        ev.base_reserve,
-                        ev.quote_reserve,
-                        ev.t,
-                        ev.t,
-                        "sim",
-                    )
-                    self.count("liquidity events", ev.t)
-            elif isinstance(ev, CexBookDelta):
-                book = self._book(ev)
-                if book is not None:
-                    yield book
-            elif isinstance(ev, (Burst, CexMove)):
-                yield Truth(ev.t, ev)
-                self.count("bursts" if isinstance(ev, Burst) else "CEX moves")
-            # CexBbo: books are rebuilt from the deltas; trades and faults: not needed
-
-    def _swap(self, ev: DexSwapEv) -> Iterator[Item]:
-        chain = Chain(ev.chain)
-        try:
-            yield DexSwap(
-                ev.asset_id,
-                chain,
-                ev.dex,
-                ev.pool,
-                ev.tx,
-                ev.owner,
-                Side(ev.side),
-                ev.base_amount,
-                ev.quote_amount,
-                ev.usd,
-                ev.price_native,
-                ev.price_usd,
-                ev.t,
-                ev.t,
-                "sim",
-            )
-        except DomainValidationError as exc:
-            self.problems.append(str(exc))
-            return
-        self.count("swaps", ev.t)
-        if ev.t - self._last_snap.get(ev.pool, 0) >= _LIQ_SNAPSHOT_MS and ev.quote_amount > 0:
-            self._last_snap[ev.pool] = ev.t
-            usd = ev.quote_reserve * ev.usd / ev.quote_amount * 2  # both sides, at the swap's rate
-            yield PoolLiquidity(
-                ev.asset_id,
-                chain,
-                ev.dex,
-                ev.pool,
-                usd,
-                ev.base_reserve,
-                ev.quote_reserve,
-                ev.t,
-                ev.t,
-                "sim",
-            )
-            self.count("liquidity snapshots")
-
-    def _book(self, ev: CexBookDelta) -> OrderBook | None:
-        key = (ev.venue, ev.symbol)
-        bids, asks = self._sides.setdefault(key, ({}, {}))
-        for side, changes in ((bids, ev.bids), (asks, ev.asks)):
-            for p, q in changes:
-                if q == 0:
-                    side.pop(p, None)
+            for item in conv.convert(ev):
+                if isinstance(item, (Burst, CexMove)):
+                    self.count("bursts" if isinstance(item, Burst) else "CEX moves")
+                    yield Truth(item.t, item)
                 else:
-                    side[p] = q
-        sec = ev.t // 1000
-        if self._last_book_s.get(key) == sec or key not in self._markets or not (bids and asks):
-            return None
-        self._last_book_s[key] = sec
-        top_b = sorted(bids.items(), reverse=True)[:_BOOK_DEPTH]
-        top_a = sorted(asks.items())[:_BOOK_DEPTH]
-        self.count("books", ev.t)
-        return OrderBook(
-            VenueId(ev.venue),
-            self._markets[key],
-            tuple(BookLevel(p, q) for p, q in top_b),
-            tuple(BookLevel(p, q) for p, q in top_a),
-            ev.last,
-            ev.t,
-            ev.t,
-        )
-
-
-def _sim_asset(ev: DexSwapEv) -> Asset:
-    """An asset the configuration does not know (a synthetic one): named after its id."""
-    symbol = ev.asset_id.upper()
-    return Asset(
-        ev.asset_id,
-        symbol,
-        (DexIdentity(Chain(ev.chain), ev.token, 9, (DexPool(ev.dex, ev.pool, "SOL"),)),),
-        (CexMarket(VenueId.MEXC, f"{symbol}/USDT"), CexMarket(VenueId.BYBIT, f"{symbol}/USDT")),
-    )
+                    yield item
 
 
 # --- Uniswap v3 pool events ---------------------------------------------------------------------

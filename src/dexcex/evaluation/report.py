@@ -42,6 +42,8 @@ def _entries(replay: Replay, *, status: SignalStatus | None, approved: bool) -> 
     out = []
     for o in replay.outputs:
         s = o.signal
+        if s.origin != "dex":  # the live CEX-only baseline is not a DEX signal
+            continue
         if status is not None and s.status is not status:
             continue
         if approved and not o.decision.approved:
@@ -122,7 +124,7 @@ def _reasons(replay: Replay) -> dict[str, int]:
     out: dict[str, int] = {}
     for o in replay.outputs:
         r = o.signal.status_reason
-        if o.signal.status is SignalStatus.FILTERED and r:
+        if o.signal.origin == "dex" and o.signal.status is SignalStatus.FILTERED and r:
             key = re.split(r"[\d(<]", r, maxsplit=1)[0].strip()
             out[key] = out.get(key, 0) + 1
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))

@@ -50,6 +50,13 @@ class MidSeries:
     def __len__(self) -> int:
         return len(self.times)
 
+    def trim_before(self, ts: int) -> None:
+        """Drop mids older than ``ts`` (in chunks: arrays shift on every delete)."""
+        i = bisect.bisect_left(self.times, ts)
+        if i >= 256 or (i and i == len(self.times)):
+            del self.times[:i]
+            del self.mids[:i]
+
     def resolution_s(self) -> float:
         """Median spacing of the mids, seconds (0 with fewer than two)."""
         if len(self.times) < 2:

@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from dexcex.config import Settings
 from dexcex.core import Core, CoreOutput
 from dexcex.domain import AuthError, Clock, FailoverEvent, SourceHealth, TradingMode, VenueId
+from dexcex.execution.service import ExecutionService
 from dexcex.logs import get_logger
 from dexcex.pipeline.backoff import Backoff
 from dexcex.pipeline.bus import ControlChannel, MarketBus
@@ -128,6 +129,11 @@ class Pipeline:
             db=self.db,
             recorder=recorder,
         )
+        self.execution = (
+            ExecutionService(s, self.engine, self.db, self.clock, self.router)
+            if self.with_core and self.db is not None
+            else None
+        )
         self.book_check = BookCheck(
             list(self.venues.values()), self.clock, p.book_check_s, p.book_check_tolerance_bps
         )
@@ -162,6 +168,8 @@ class Pipeline:
             self.supervisor.add(spec, publish)
         if p.book_check_s > 0 and self.venues:
             self.supervisor.add(self.book_check.spec(), publish)
+        if self.execution is not None:
+            await self.execution.start()
         self._tasks = [
             asyncio.create_task(self.engine.run(), name="engine"),
             asyncio.create_task(self._housekeeping(), name="housekeeping"),
@@ -177,6 +185,8 @@ class Pipeline:
         for t in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await t
+        if self.execution is not None:
+            await self.execution.stop()
         for venue in self.venues.values():
             with contextlib.suppress(Exception):
                 await venue.close()

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import heapq
 from collections import deque
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from dexcex.domain import MarketEvent
@@ -43,8 +44,13 @@ class MarketBus:
         self.published = 0
         self.dropped = 0
         self._last_drop_log = 0
+        # Observers of every event as it arrives, before the reorder window (the page's
+        # prices: display needs speed, not event-time order). Must be cheap.
+        self.taps: list[Callable[[MarketEvent], None]] = []
 
     def publish(self, ev: MarketEvent) -> None:
+        for tap in self.taps:
+            tap(ev)
         q = self._q
         if len(q) >= self.capacity:
             q.popleft()

@@ -174,6 +174,7 @@ class OrderRow(Base):
     ack_ms: Mapped[int | None] = mapped_column(BigInteger)
     updated_ms: Mapped[int] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)  # e.g. why it went to the backup venue
 
     __table_args__ = (Index(None, "status", "created_ms"),)
 

@@ -49,6 +49,7 @@ def _order_values(o: Order) -> dict[str, object]:
         "ack_ms": o.ts_ack,
         "updated_ms": o.ts_updated or o.ts_created,
         "error": o.error,
+        "note": o.note,
     }
 
 
@@ -73,6 +74,7 @@ def _to_order(r: OrderRow) -> Order:
         ts_ack=r.ack_ms,
         ts_updated=r.updated_ms,
         error=r.error,
+        note=r.note,
     )
 
 
@@ -116,6 +118,15 @@ class OrderStore:
             stmt = stmt.where(OrderRow.mode == mode.value)
         with self._sessions() as session:
             return [_to_order(r) for r in session.scalars(stmt.order_by(OrderRow.created_ms))]
+
+    def with_signal(self, mode: TradingMode | None = None) -> list[Order]:
+        """Every order placed for a signal (entries and exits), oldest first."""
+        with self._sessions() as session:
+            stmt = select(OrderRow).where(OrderRow.signal_id.is_not(None))
+            if mode is not None:
+                stmt = stmt.where(OrderRow.mode == mode.value)
+            rows = session.scalars(stmt.order_by(OrderRow.created_ms, OrderRow.id))
+            return [_to_order(r) for r in rows]
 
     def recent(self, limit: int = 100) -> list[Order]:
         stmt = select(OrderRow).order_by(OrderRow.created_ms.desc()).limit(limit)

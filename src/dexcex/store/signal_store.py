@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,8 @@ __all__ = ["OUTCOME_COLUMNS", "SignalStore", "risk_values", "signal_to_row"]
 OUTCOME_COLUMNS = tuple(
     f"{kind}_{h}_bps" for kind in ("ret", "net", "mfe", "mae") for h in HORIZONS
 ) + tuple(f"label_{h}" for h in HORIZONS)
+# (signal id, outcome columns, note): what the labeler writes back
+OutcomeWrite = tuple[str, Mapping[str, float | bool | None], str | None]
 _SIGNAL_COLUMNS = frozenset(c.name for c in SignalRow.__table__.columns)
 
 
@@ -127,6 +129,29 @@ class SignalStore:
                 return [dict(r._mapping) for r in session.execute(stmt)]
             return [_as_dict(r) for r in session.scalars(stmt)]
 
+    def iter_range(
+        self, since_ms: int | None = None, until_ms: int | None = None, batch: int = 5000
+    ) -> Iterator[dict[str, Any]]:
+        """Every signal created in [since, until), oldest first, fetched in keyset pages."""
+        after: tuple[int, str] | None = None
+        while True:
+            with self._sessions() as session:
+                stmt = select(SignalRow)
+                if since_ms is not None:
+                    stmt = stmt.where(SignalRow.created_ms >= since_ms)
+                if until_ms is not None:
+                    stmt = stmt.where(SignalRow.created_ms < until_ms)
+                if after is not None:
+                    stmt = stmt.where(
+                        tuple_(SignalRow.created_ms, SignalRow.id) > tuple_(after[0], after[1])
+                    )
+                stmt = stmt.order_by(SignalRow.created_ms, SignalRow.id).limit(batch)
+                rows = [_as_dict(r) for r in session.scalars(stmt)]
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = (rows[-1]["created_ms"], rows[-1]["id"])
+
     @staticmethod
     def latest_query(
         limit: int,
@@ -215,6 +240,25 @@ class SignalStore:
                 "updated_ms": ts_ms,
             },
         )
+
+    def record_outcomes_many(
+        self,
+        updates: Iterable[tuple[str, Mapping[str, float | bool | None], str | None]],
+        ts_ms: int,
+    ) -> int:
+        """Several signals' outcome columns in one transaction: (signal id, columns, note)."""
+        n = 0
+        with self._sessions.begin() as session:
+            for signal_id, outcomes, note in updates:
+                bad = set(outcomes) - set(OUTCOME_COLUMNS)
+                if bad:
+                    raise ValueError(f"not outcome columns: {sorted(bad)}")
+                values: dict[str, Any] = {**outcomes, "updated_ms": ts_ms}
+                if note is not None:
+                    values["outcome_note"] = note
+                session.execute(update(SignalRow).where(SignalRow.id == signal_id).values(**values))
+                n += 1
+        return n
 
     def record_outcomes(
         self,

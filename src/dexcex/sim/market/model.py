@@ -338,7 +338,14 @@ class MarketSim:
     def _lp_event(self, a: AssetSim) -> None:
         rng = a.rng
         pool = a.pools[rng.randrange(len(a.pools))]
-        frac = rng.uniform(0.02, 0.10) * (1 if rng.random() < 0.55 else -1)
+        # LPs come back to a pool that was drained and leave one that is overfull: the
+        # depth reverts to its usual level instead of wandering off (to zero, over days)
+        short = pool.target_quote / pool.quote
+        p_add = min(0.95, max(0.05, 0.55 + 0.5 * math.log(short)))
+        if rng.random() < p_add:
+            frac = rng.uniform(0.02, 0.10) + 0.5 * max(0.0, short - 1.0)
+        else:
+            frac = -rng.uniform(0.02, 0.10)
         self._liquidity(a, pool, frac, a.lps[rng.randrange(len(a.lps))], 0)
         rate = self.scenario.market.liquidity_events_per_hour / 3600
         self._at(self.now + self._exp(rng, rate), self._lp_event, a)

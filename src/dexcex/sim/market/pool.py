@@ -21,6 +21,11 @@ class Pool:
     quote: float  # reserve of the quote token, UI units
     fee: float = 0.0025
     created_ms: int = 0
+    target_quote: float = 0.0  # the depth LPs drift back to (0: the first one seen)
+
+    def __post_init__(self) -> None:
+        if self.target_quote <= 0:
+            self.target_quote = self.quote
 
     @property
     def price_native(self) -> float:

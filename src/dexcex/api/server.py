@@ -1,0 +1,141 @@
+"""The page's server inside a running engine: uvicorn on the engine's event loop, fed by
+the bus (prices), the engine (stored signals), execution (orders) and health."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import uvicorn
+
+from dexcex.api.app import (
+    Glance,
+    _signal_out,
+    create_app,
+    order_out,
+    snapshot_live,
+)
+from dexcex.api.hub import Hub
+from dexcex.api.token import load_or_create_token
+from dexcex.core import CoreOutput
+from dexcex.domain import FailoverEvent, Order
+from dexcex.logs import get_logger
+from dexcex.store.signal_store import risk_values, signal_to_row
+
+__all__ = ["GlanceServer", "signal_message"]
+
+_log = get_logger("dexcex.api")
+
+
+def signal_message(out: CoreOutput) -> dict[str, Any]:
+    """A stored signal and its risk verdict, as the page's signal row."""
+    row = signal_to_row(out.signal)
+    row.update(risk_values(out.decision, out.signal.status))
+    return _signal_out(row).model_dump()
+
+
+class GlanceServer:
+    def __init__(self, pipeline: Any, *, host: str | None = None, port: int | None = None) -> None:
+        s = pipeline.settings
+        if pipeline.db is None:
+            raise ValueError("the page needs the database")
+        self.token, self.token_created = load_or_create_token(s.data_dir)
+        self.hub = Hub(pipeline.clock, price_every_ms=s.api.price_every_ms)
+        self.glance = Glance(s, pipeline.db, pipeline.clock, self.hub, self.token, pipeline)
+        self.app = create_app(self.glance)
+        self.pipeline = pipeline
+        self.host = host or s.api.host
+        self.port = port if port is not None else s.api.port
+        self._signals = pipeline.subscribe()
+        pipeline.bus.taps.append(self.hub.on_market)
+        if pipeline.execution is not None:
+            pipeline.execution.listeners.append(self._on_order)
+        self._server: uvicorn.Server | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._last_status: Any = None
+        self._failovers_seen = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> None:
+        config = uvicorn.Config(
+            self.app,
+            host=self.host,
+            port=self.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            ws_ping_interval=20,
+        )
+        self._server = uvicorn.Server(config)
+        self._tasks = [
+            asyncio.create_task(self._server.serve(), name="api"),
+            asyncio.create_task(self._forward_signals(), name="api-signals"),
+            asyncio.create_task(self._periodic(), name="api-periodic"),
+        ]
+        async with asyncio.timeout(10):
+            while not self._server.started:
+                if self._tasks[0].done():  # e.g. the port is taken
+                    self._tasks[0].result()
+                    raise OSError(f"the page's server did not start on {self.url}")
+                await asyncio.sleep(0.02)
+        if self.port == 0:
+            sock = self._server.servers[0].sockets[0]
+            self.port = int(sock.getsockname()[1])
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        for t in self._tasks[1:]:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+
+    # --- feeding the hub -----------------------------------------------------------------------
+
+    def _on_order(self, order: Order) -> None:
+        self.hub.publish("order", order_out(order).model_dump())
+
+    async def _forward_signals(self) -> None:
+        while True:
+            out = await self._signals.get()
+            self.hub.publish("signal", signal_message(out))
+
+    async def _periodic(self) -> None:
+        tick = 0
+        while True:
+            await asyncio.sleep(0.05)
+            self.hub.flush_prices()
+            tick += 1
+            if tick % 20:
+                continue
+            self._publish_failovers()
+            if not self.hub.clients:
+                continue
+            live = snapshot_live(self.glance)
+            status = live["status"]
+            lights = [(x["name"], x["light"], x["state"]) for x in status["sources"]]
+            if lights != self._last_status or tick % 100 == 0:
+                self._last_status = lights
+                self.hub.publish("status", status)
+            self.hub.publish("assets", live["assets"])
+            self.hub.publish("positions", live["positions"])
+
+    def _publish_failovers(self) -> None:
+        events: list[FailoverEvent] = self.pipeline.failovers
+        for ev in events[self._failovers_seen :]:
+            self.hub.publish(
+                "alert",
+                {
+                    "ts": ev.ts,
+                    "rule": "failover",
+                    "severity": "warning",
+                    "message": f"orders and data moved from {ev.from_venue} to {ev.to_venue}: "
+                    f"{ev.reason}",
+                },
+            )
+        self._failovers_seen = len(events)

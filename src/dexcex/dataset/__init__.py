@@ -1,0 +1,1 @@
+"""The ML dataset: export and statistics of stored signals with their outcomes."""

@@ -1,0 +1,1 @@
+"""Turning approved signals into orders: paper fills from the live book, guarded live trading."""
