@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
+
+from tests.running import RunningEngine
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -58,77 +56,26 @@ def _browser_or_skip() -> None:
     pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium); CI runs this test")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Engine:
-    def __init__(self, tmp: Path) -> None:
-        self.port = _free_port()
-        self.data = tmp / "data"
-        scenario = tmp / "e2e.toml"
-        scenario.write_text(SCENARIO, encoding="utf-8")
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("DEXCEX_")},
-            "DEXCEX_DATA_DIR": str(self.data),
-            "DEXCEX_API__PORT": str(self.port),
-            "DEXCEX_LOG__LEVEL": "WARNING",
-            # more signals pass the filters, so one to click comes soon (the page, not the
-            # filters, is under test here)
-            "DEXCEX_CORE__SIGNALS__MIN_CONFIDENCE": "0.52",
-            "DEXCEX_CORE__SIGNALS__MOVE_MULTIPLIER": "5",
-        }
-        self.log = open(tmp / "engine.log", "w", encoding="utf-8")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "dexcex.cli.main",
-                "run",
-                "--no-status",
-                "--scenario",
-                str(scenario),
-                "--speed",
-                str(SPEED),
-            ],
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while not (self.data / "api-token").exists() or not self._listening():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp / "engine.log").read_text()[-3000:])
-            time.sleep(0.2)
-        self.token = (self.data / "api-token").read_text().strip()
-        self.url = f"http://127.0.0.1:{self.port}/"
-
-    def _listening(self) -> bool:
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", self.port)) == 0
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(20)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.log.close()
-
-
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Engine]:
+def engine(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningEngine]:
     _browser_or_skip()
-    e = Engine(tmp_path_factory.mktemp("e2e"))
+    e = RunningEngine(
+        tmp_path_factory.mktemp("e2e"),
+        scenario=SCENARIO,
+        speed=SPEED,
+        # more signals pass the filters, so one to click comes soon (the page, not the
+        # filters, is under test here)
+        env={
+            "DEXCEX_CORE__SIGNALS__MIN_CONFIDENCE": "0.52",
+            "DEXCEX_CORE__SIGNALS__MOVE_MULTIPLIER": "20",
+        },
+    )
     yield e  # type: ignore[misc]
     e.stop()
 
 
 @pytest_asyncio.fixture
-async def page(engine: Engine) -> AsyncIterator[object]:
+async def page(engine: RunningEngine) -> AsyncIterator[object]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -140,7 +87,7 @@ async def page(engine: Engine) -> AsyncIterator[object]:
         await browser.close()
 
 
-async def test_signals_click_fill_lights_and_a_phone(engine: Engine, page: object) -> None:
+async def test_signals_click_fill_lights_and_a_phone(engine: RunningEngine, page: object) -> None:
     from playwright.async_api import Page, expect
 
     assert isinstance(page, Page)
@@ -154,7 +101,7 @@ async def test_signals_click_fill_lights_and_a_phone(engine: Engine, page: objec
 
     # one click on an approved signal executes it; its fill shows in place within 2 s
     button = page.locator("#feed li[data-approved='1'] button[data-action=execute]:enabled")
-    await expect(button.first).to_be_visible(timeout=120_000)
+    await expect(button.first).to_be_visible(timeout=180_000)
     row = button.first.locator("xpath=ancestor::li")
     row_id = await row.get_attribute("id")
     assert row_id is not None

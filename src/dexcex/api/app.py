@@ -135,6 +135,15 @@ def create_app(g: Glance) -> FastAPI:
     _state_routes(app, g)
     _stream_route(app, g)
 
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:  # on the event loop: it reads the engine's live state
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        m = getattr(g.pipeline, "metrics", None)
+        if m is None:
+            raise HTTPException(404, "no engine in this process: no metrics")
+        return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)
+
     @app.get("/", include_in_schema=False)
     def index() -> Response:
         return FileResponse(static / "index.html", headers={"Cache-Control": "no-store"})
@@ -516,6 +525,13 @@ def sources(g: Glance) -> list[SourceOut]:
                 light, worst_detail = sl, f"{s.source}: {s.state.value} {s.detail}".strip()
         so = _source_out(c, light)
         so.detail = worst_detail
+        acc = getattr(pipe, "accuracy", None)
+        if acc is not None:
+            so.accuracy = acc.share(c.source)
+            so.excluded = c.source in acc.excluded
+            if so.excluded:
+                so.light = "amber"
+                so.detail = f"excluded: agrees in {so.accuracy or 0:.0%} of samples"
         out.append(so)
     return out
 

@@ -131,6 +131,8 @@ class SourceOut(BaseModel):
     latency_p50_ms: float | None
     latency_p99_ms: float | None
     detail: str
+    accuracy: float | None = Field(None, description="share of samples agreeing with others")
+    excluded: bool = Field(False, description="kept from signal generation (disagrees)")
 
 
 class StatusOut(BaseModel):

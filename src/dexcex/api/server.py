@@ -19,7 +19,7 @@ from dexcex.api.app import (
 from dexcex.api.hub import Hub
 from dexcex.api.token import load_or_create_token
 from dexcex.core import CoreOutput
-from dexcex.domain import FailoverEvent, Order
+from dexcex.domain import Order
 from dexcex.logs import get_logger
 from dexcex.store.signal_store import risk_values, signal_to_row
 
@@ -48,13 +48,15 @@ class GlanceServer:
         self.host = host or s.api.host
         self.port = port if port is not None else s.api.port
         self._signals = pipeline.subscribe()
+        pipeline.metrics.extra["hub"] = self.hub
+        if pipeline.alerts is not None:
+            pipeline.alerts.publish = self.hub.publish
         pipeline.bus.taps.append(self.hub.on_market)
         if pipeline.execution is not None:
             pipeline.execution.listeners.append(self._on_order)
         self._server: uvicorn.Server | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._last_status: Any = None
-        self._failovers_seen = 0
 
     @property
     def url(self) -> str:
@@ -104,6 +106,8 @@ class GlanceServer:
         while True:
             out = await self._signals.get()
             self.hub.publish("signal", signal_message(out))
+            lag = self.pipeline.clock.now_ms() - out.signal.ts
+            self.pipeline.metrics.signal_to_screen.observe(max(0, lag) / 1000)
 
     async def _periodic(self) -> None:
         tick = 0
@@ -113,7 +117,6 @@ class GlanceServer:
             tick += 1
             if tick % 20:
                 continue
-            self._publish_failovers()
             if not self.hub.clients:
                 continue
             live = snapshot_live(self.glance)
@@ -124,18 +127,3 @@ class GlanceServer:
                 self.hub.publish("status", status)
             self.hub.publish("assets", live["assets"])
             self.hub.publish("positions", live["positions"])
-
-    def _publish_failovers(self) -> None:
-        events: list[FailoverEvent] = self.pipeline.failovers
-        for ev in events[self._failovers_seen :]:
-            self.hub.publish(
-                "alert",
-                {
-                    "ts": ev.ts,
-                    "rule": "failover",
-                    "severity": "warning",
-                    "message": f"orders and data moved from {ev.from_venue} to {ev.to_venue}: "
-                    f"{ev.reason}",
-                },
-            )
-        self._failovers_seen = len(events)

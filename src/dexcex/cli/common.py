@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -42,6 +43,8 @@ def _secret_values(s: Settings) -> list[str]:
                 out.append(secret.get_secret_value())
     if s.sources.birdeye.api_key is not None:
         out.append(s.sources.birdeye.api_key.get_secret_value())
+    if s.alerts.webhook_url is not None:
+        out.append(s.alerts.webhook_url.get_secret_value())
     if s.store.url:
         from sqlalchemy.engine import make_url
 
@@ -56,6 +59,21 @@ def settings_of(ctx: typer.Context) -> Settings:
     if state is None:  # invoked outside the app (tests calling a command directly)
         state = AppState()
     return state.settings()
+
+
+def parse_when(value: str | None) -> int | None:
+    """Milliseconds, or an ISO date/time (UTC when no zone is given)."""
+    if value is None:
+        return None
+    if value.isdigit():
+        return int(value)
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r}: milliseconds or an ISO date/time") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return int(dt.timestamp() * 1000)
 
 
 def with_db(settings: Settings, db: str | None) -> Settings:

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from dexcex.cli.common import console, settings_of, with_db
+from dexcex.cli.common import console, parse_when, settings_of, with_db
 from dexcex.dataset.export import export_rows
 from dexcex.dataset.stats import dataset_stats
 from dexcex.pipeline.runner import open_database
 
 app = typer.Typer(help="The ML dataset: signals with features and outcomes.", no_args_is_help=True)
-
-
-def _when(value: str | None) -> int | None:
-    """Milliseconds, or an ISO date/time (UTC when no zone is given)."""
-    if value is None:
-        return None
-    if value.isdigit():
-        return int(value)
-    try:
-        dt = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r}: milliseconds or an ISO date/time") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp() * 1000)
 
 
 @app.command("export")
@@ -46,7 +30,7 @@ def export(
         raise typer.BadParameter("parquet or csv", param_hint="--format")
     database = open_database(with_db(settings_of(ctx), db))
     try:
-        rows = list(database.signals.iter_range(_when(since), _when(until)))
+        rows = list(database.signals.iter_range(parse_when(since), parse_when(until)))
     finally:
         database.close()
     target = out or Path(f"dexcex-dataset.{fmt}")
@@ -65,7 +49,7 @@ def stats(
     """Counts per asset, label balance per horizon, missing values per column."""
     database = open_database(with_db(settings_of(ctx), db))
     try:
-        st = dataset_stats(database.signals.iter_range(_when(since), _when(until)))
+        st = dataset_stats(database.signals.iter_range(parse_when(since), parse_when(until)))
     finally:
         database.close()
     console.print(

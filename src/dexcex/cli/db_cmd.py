@@ -1,13 +1,17 @@
-"""``dexcex db``: schema migrations."""
+"""``dexcex db``: schema migrations, backup and restore."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
 from dexcex.cli.common import console, settings_of
 from dexcex.store import current_revision, downgrade, head_revision, normalize_url, upgrade
 
-app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+app = typer.Typer(
+    help="Database schema (Alembic migrations), backup and restore.", no_args_is_help=True
+)
 
 UrlOption = typer.Option(None, "--url", help="Database URL (default: from the configuration).")
 
@@ -51,3 +55,45 @@ def current_cmd(ctx: typer.Context, url: str | None = UrlOption) -> None:
     cur, head = current_revision(target), head_revision(target)
     state = "[green]up to date[/]" if cur == head else "[yellow]needs `dexcex db upgrade`[/]"
     console.print(f"{_shown(target)}: at {cur or 'base'}, head {head} — {state}")
+
+
+@app.command("backup")
+def backup_cmd(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="Backup file to write."),
+    url: str | None = UrlOption,
+) -> None:
+    """A consistent copy of the database (SQLite online backup, or pg_dump), safe while
+    the engine runs."""
+    from dexcex.store.backup import backup, row_counts
+
+    target = _url(ctx, url)
+    backup(target, path)
+    counts = row_counts(target)
+    console.print(
+        f"[green]backed up[/] {_shown(target)} to {path} "
+        f"({sum(counts.values()):,} rows in {len(counts)} tables)"
+    )
+
+
+@app.command("restore")
+def restore_cmd(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="Backup file to read."),
+    url: str | None = UrlOption,
+    yes: bool = typer.Option(False, "--yes", help="Replace the database's contents."),
+) -> None:
+    """Replace the database's contents with a backup. Stop the engine first."""
+    from dexcex.store.backup import restore, row_counts
+
+    target = _url(ctx, url)
+    if not yes:
+        raise typer.BadParameter(
+            f"this replaces everything in {_shown(target)}: add --yes", param_hint="--yes"
+        )
+    restore(target, path)
+    counts = row_counts(target)
+    console.print(
+        f"[green]restored[/] {path} into {_shown(target)} "
+        f"({sum(counts.values()):,} rows in {len(counts)} tables)"
+    )

@@ -13,6 +13,7 @@ from dexcex.cli import (
     dataset_cmd,
     db_cmd,
     evaluate_cmd,
+    export_cmd,
     paper_cmd,
     replay_cmd,
     run_cmd,
@@ -38,6 +39,7 @@ app.command("record")(run_cmd.record)
 app.command("replay")(replay_cmd.replay)
 app.command("convert")(replay_cmd.convert)
 app.command("paper")(paper_cmd.paper)
+app.command("export")(export_cmd.export)
 app.command("report")(paper_cmd.report)
 
 

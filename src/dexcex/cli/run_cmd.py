@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from pathlib import Path
+from typing import Literal
 
 import typer
 from pydantic import ValidationError
@@ -18,7 +20,7 @@ from dexcex.config import PipelineSettings, Settings
 from dexcex.core import CoreOutput
 from dexcex.domain import HealthState
 from dexcex.pipeline.app import Pipeline
-from dexcex.pipeline.runner import running_pipeline, serve_until_stopped
+from dexcex.pipeline.runner import running_pipeline, serve_until_stopped, shard_settings
 
 _LIGHT = {
     HealthState.OK: "[green]●[/]",
@@ -112,26 +114,71 @@ def run(
     seconds: float | None = typer.Option(None, "--seconds", help="Stop after this long."),
     status: bool = typer.Option(True, "--status/--no-status", help="Live status view."),
     page: bool = typer.Option(True, "--page/--no-page", help="Serve the One Glance page."),
+    role: str = typer.Option(
+        "all",
+        "--role",
+        help="all (one process); collector (streams → Redis); engine (Redis → core, "
+        "storage, execution, page).",
+    ),
+    shard: str = typer.Option("0/1", "--shard", help="Collector K of N: its assets only."),
+    redis: str | None = typer.Option(None, "--redis", help="Redis URL (bus.redis_url)."),
+    sim_connect: Path | None = typer.Option(
+        None, "--sim-connect", help="Connect to a running `dexcex sim` (its printed JSON)."
+    ),
 ) -> None:
     """Start every configured stream, the core, storage, execution and the One Glance page
     (http://127.0.0.1:8000). Paper mode unless live trading is enabled; the simulated
     market unless `--market real` (or `pipeline.market`)."""
     settings = _with_market(settings_of(ctx), market, scenario, speed)
+    if role not in ("all", "collector", "engine"):
+        raise typer.BadParameter("all, collector or engine", param_hint="--role")
+    if sim_connect is not None:
+        settings = settings.model_copy(
+            update={"pipeline": settings.pipeline.model_copy(update={"sim_connect": sim_connect})}
+        )
+    if redis is not None:
+        settings = settings.model_copy(
+            update={"bus": settings.bus.model_copy(update={"redis_url": redis})}
+        )
+    if role == "collector":
+        try:
+            k, n = (int(x) for x in shard.split("/"))
+        except ValueError:
+            raise typer.BadParameter("K/N, e.g. 0/2", param_hint="--shard") from None
+        settings = shard_settings(settings, k, n)
     rec = settings.pipeline.record if record is None else record
-    start_run(settings, record=rec, seconds=seconds, status=status, page=page)
+    start_run(
+        settings,
+        record=rec,
+        seconds=seconds,
+        status=status,
+        page=page and role != "collector",
+        role=role,  # type: ignore[arg-type]
+    )
 
 
 def start_run(
-    settings: Settings, *, record: bool, seconds: float | None, status: bool, page: bool = True
+    settings: Settings,
+    *,
+    record: bool,
+    seconds: float | None,
+    status: bool,
+    page: bool = True,
+    role: Literal["all", "collector", "engine"] = "all",
 ) -> None:
-    asyncio.run(_run(settings, record, seconds, status, page))
+    asyncio.run(_run(settings, record, seconds, status, page, role))
 
 
 async def _run(
-    settings: Settings, record: bool, seconds: float | None, status: bool, page: bool
+    settings: Settings,
+    record: bool,
+    seconds: float | None,
+    status: bool,
+    page: bool,
+    role: Literal["all", "collector", "engine"],
 ) -> None:
     recent: deque[CoreOutput] = deque(maxlen=8)
-    async with running_pipeline(settings, record=record) as pipe:
+    async with running_pipeline(settings, record=record, role=role) as pipe:
         signals = pipe.subscribe()
         started = time.monotonic()
         server = None

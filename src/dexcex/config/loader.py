@@ -144,8 +144,11 @@ def load_settings(config_path: str | Path | None = None) -> Settings:
             raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
         user = _read_toml(text, user_label)
         _reject_file_secrets(user, user_label)
+    overlay = _profile_overlay(
+        os.environ.get("DEXCEX_PROFILE") or user.get("profile") or defaults.get("profile", "dev")
+    )
     try:
-        settings = Settings(**_merge(defaults, user))
+        settings = Settings(**_merge(_merge(defaults, overlay), user))
     except ValidationError as exc:
         raise ConfigError(_describe(exc, user, user_label)) from None
     except (OSError, UnicodeDecodeError) as exc:  # a *_FILE secret that cannot be read
@@ -154,6 +157,15 @@ def load_settings(config_path: str | Path | None = None) -> Settings:
     if len(set(ids)) != len(ids):
         raise ConfigError(f"{user_label or _DEFAULTS_LABEL}: assets: duplicate asset ids {ids}")
     return settings
+
+
+def _profile_overlay(profile: object) -> dict[str, Any]:
+    """The packaged settings of a profile (dev, demo, prod), between the defaults and the
+    user's file."""
+    path = resources.files("dexcex.config") / "profiles" / f"{profile}.toml"
+    if not isinstance(profile, str) or not path.is_file():
+        raise ConfigError(f"profile: unknown profile {profile!r} (dev, demo or prod)")
+    return _read_toml(path.read_text("utf-8"), f"profile {profile}")
 
 
 def effective_config(settings: Settings) -> dict[str, Any]:

@@ -209,6 +209,9 @@ class PipelineSettings(_Section):
     record_flush_ms: Annotated[int, Field(ge=50, le=60_000)] = 1000
     record_raw: bool = False  # also keep every raw wire payload (raw-… files), to debug
     health_every_s: Annotated[float, Field(gt=0)] = 10.0  # health samples to the database
+    # market = "sim": the description a running `dexcex sim` printed (JSON file) — connect
+    # to that simulator instead of starting one (several processes, one market)
+    sim_connect: Path | None = None
 
 
 class ExecutionSettings(_Section):
@@ -223,6 +226,40 @@ class ExecutionSettings(_Section):
     # false: in the engine a paper trade takes a click, the same gesture as live; true:
     # every approved signal is paper-traded. (`dexcex paper` runs always trade them all.)
     auto_paper: bool = False
+
+
+class AlertSettings(_Section):
+    """Alert rules, their de-duplication, and where alerts go besides the log, the page
+    and the ``alerts`` table."""
+
+    enabled: bool = True
+    down_after_s: Annotated[float, Field(ge=0)] = 5.0  # a source down this long: alert
+    stale_after_s: Annotated[float, Field(ge=0)] = 10.0  # a feed stale this long: alert
+    rate_limit_count: Annotated[int, Field(ge=1)] = 3  # this many 429s …
+    error_burst_count: Annotated[int, Field(ge=1)] = 10  # … or errors …
+    window_s: Annotated[float, Field(gt=0)] = 60.0  # … within this window: alert
+    repeat_after_s: Annotated[float, Field(ge=0)] = 300.0  # the same alert again, at most
+    webhook_url: SecretStr | None = None  # may hold a bot token: a secret
+    webhook_format: Literal["generic", "slack", "telegram"] = "generic"
+    telegram_chat_id: str | None = None
+    webhook_timeout_s: Annotated[float, Field(gt=0, le=60)] = 5.0
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v: object) -> object:
+        return None if v in ("", None) else v
+
+
+class BusSettings(_Section):
+    """Where normalized events travel: in this process (the default), or through Redis
+    Streams between collector processes and one engine (``dexcex run --role …``)."""
+
+    backend: Literal["memory", "redis"] = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    stream: str = "dexcex:events"
+    group: str = "engine"
+    consumer: str = "engine-1"  # keep it across restarts: its pending entries are re-read
+    maxlen: Annotated[int, Field(ge=1000)] = 1_000_000  # the stream is trimmed to about this
 
 
 class StoreSettings(_Section):

@@ -23,8 +23,10 @@ from pydantic_settings import (
 
 from dexcex.config.core_settings import CoreSettings
 from dexcex.config.models import (
+    AlertSettings,
     ApiSettings,
     AssetConfig,
+    BusSettings,
     ExecutionSettings,
     LiveSettings,
     LogSettings,
@@ -113,6 +115,8 @@ class Settings(BaseSettings):
     core: CoreSettings = Field(default_factory=CoreSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     execution: ExecutionSettings = Field(default_factory=ExecutionSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    bus: BusSettings = Field(default_factory=BusSettings)
 
     @classmethod
     def settings_customise_sources(

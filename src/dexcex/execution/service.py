@@ -20,6 +20,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from dexcex.aio import cancel_all
 from dexcex.config import Settings
 from dexcex.core import CoreOutput
 from dexcex.domain import Clock, ConfigError, MarketEvent, Order, OrderBook, TradingMode, VenueId
@@ -100,11 +101,7 @@ class ExecutionService:
             self._tasks.append(asyncio.create_task(self._reconcile(), name="live-reconcile"))
 
     async def stop(self) -> None:
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        await cancel_all(self._tasks)
         if self.live is not None:
             await self.live.stop()
         await self._flush()

@@ -22,13 +22,16 @@ _log = get_logger("dexcex.health")
 class LatencyWindow:
     """The last ``size`` latency samples (ms), for percentiles."""
 
-    __slots__ = ("_samples",)
+    __slots__ = ("_samples", "observers")
 
     def __init__(self, size: int = 2048) -> None:
         self._samples: deque[float] = deque(maxlen=size)
+        self.observers: list[Callable[[float], None]] = []  # e.g. a Prometheus histogram
 
     def add(self, ms: float) -> None:
         self._samples.append(ms)
+        for fn in self.observers:
+            fn(ms)
 
     def __len__(self) -> int:
         return len(self._samples)

@@ -12,20 +12,33 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import SecretStr
 
 from dexcex.config import Settings
 from dexcex.core import Core, CoreOutput
-from dexcex.domain import AuthError, Clock, FailoverEvent, SourceHealth, TradingMode, VenueId
+from dexcex.domain import (
+    AuthError,
+    Clock,
+    FailoverEvent,
+    MarketEvent,
+    SourceHealth,
+    TradingMode,
+    VenueId,
+)
 from dexcex.execution.service import ExecutionService
 from dexcex.logs import get_logger
+from dexcex.monitor.accuracy import AccuracyMonitor
+from dexcex.monitor.alerts import AlertEvent, AlertService
+from dexcex.monitor.metrics import Metrics
 from dexcex.pipeline.backoff import Backoff
 from dexcex.pipeline.bus import ControlChannel, MarketBus
 from dexcex.pipeline.engine import Engine
 from dexcex.pipeline.recording import RecordWriter
+from dexcex.pipeline.redisbus import RedisConsumer, RedisPublisher
 from dexcex.pipeline.streams import BookCheck, book_stream, dex_streams, trade_stream
 from dexcex.pipeline.supervisor import Supervisor
 from dexcex.sources.birdeye.client import BirdeyeSource
@@ -86,6 +99,9 @@ class Pipeline:
     dexscreener: DexScreenerSource | None = None
     failovers: list[FailoverEvent] = field(default_factory=list)
     sim: Any = None  # the simulated world this run is connected to, if any
+    # all: streams + engine in this process; collector: streams → Redis; engine: Redis →
+    # core, storage, execution (the page comes with it)
+    role: Literal["all", "collector", "engine"] = "all"
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -103,7 +119,14 @@ class Pipeline:
                 _log.warning("birdeye disabled", reason=str(exc))
         if s.sources.dexscreener.enabled:
             self.dexscreener = DexScreenerSource(s.sources.dexscreener, self.index, self.clock)
+        if self.role == "collector":
+            self.with_core = False
+            self.db = None
         self.bus = MarketBus(p.market_queue)
+        self.publisher: RedisPublisher | None = None
+        self.consumer: RedisConsumer | None = None
+        if self.role == "collector":
+            self.publisher = RedisPublisher(s.bus.redis_url, s.bus.stream, maxlen=s.bus.maxlen)
         self.supervisor = Supervisor(
             self.clock,
             Backoff(p.backoff_initial_s, p.backoff_max_s),
@@ -138,16 +161,46 @@ class Pipeline:
             list(self.venues.values()), self.clock, p.book_check_s, p.book_check_tolerance_bps
         )
         self.engine.on_event.append(self.book_check.observe)
+        self._monitoring()
         if recorder is not None and p.record_raw:
-            recorder.keep_raw()
-            for venue in self.venues.values():
-                venue.set_raw_tap(recorder.write_raw)
-            if self.birdeye is not None:
-                self.birdeye.raw_tap = recorder.write_raw
-                self.birdeye.http.raw_tap = recorder.write_raw
-            if self.dexscreener is not None:
-                self.dexscreener.http.raw_tap = recorder.write_raw
+            self._raw_taps(recorder)
         self._tasks: list[asyncio.Task[None]] = []
+        self._background: set[asyncio.Task[None]] = set()
+
+    def _monitoring(self) -> None:
+        """Data accuracy, metrics and alerts, wired to the engine."""
+        s = self.settings
+        self.accuracy: AccuracyMonitor | None = None
+        if self.core is not None:
+            core = self.core
+            self.accuracy = AccuracyMonitor(
+                self.clock, lambda v, sym: core.asset_of_market(VenueId(v), sym)
+            )
+            self.engine.on_event.append(self.accuracy.observe)
+            self.engine.excluded_sources = self.accuracy.excluded  # the same set, live
+            self.book_check.on_result.append(self.accuracy.book_check)
+        self.metrics = Metrics()
+        self.alerts = (
+            AlertService(s.alerts, self.clock, self.health, db=self.db)
+            if s.alerts.enabled
+            else None
+        )
+        if self.alerts is not None:
+            self.alerts.watch_failovers(self.failovers)
+            self.metrics.extra["alerts"] = self.alerts
+            self.engine.on_delivered.append(self._risk_alerts)
+            if self.accuracy is not None:
+                self.accuracy.on_change.append(self._accuracy_alert)
+
+    def _raw_taps(self, recorder: RecordWriter) -> None:
+        recorder.keep_raw()
+        for venue in self.venues.values():
+            venue.set_raw_tap(recorder.write_raw)
+        if self.birdeye is not None:
+            self.birdeye.raw_tap = recorder.write_raw
+            self.birdeye.http.raw_tap = recorder.write_raw
+        if self.dexscreener is not None:
+            self.dexscreener.http.raw_tap = recorder.write_raw
 
     @property
     def recorder(self) -> RecordWriter | None:
@@ -158,8 +211,36 @@ class Pipeline:
         return self.engine.subscribe(self.settings.pipeline.control_queue)
 
     async def start(self) -> None:
-        p = self.settings.pipeline
         publish = self.bus.publish
+        if self.publisher is not None:
+            await self.publisher.start()
+            publish = self.publisher.publish
+        if self.role == "engine":
+            b = self.settings.bus
+            eng = self.engine
+            self.consumer = RedisConsumer(
+                b.redis_url,
+                b.stream,
+                b.group,
+                b.consumer,
+                self.bus,
+                lambda: (eng.done_drained, eng.done_through_ms),
+            )
+            await self.consumer.start()
+        else:
+            self._add_streams(publish)
+        self.metrics.bind(self)
+        if self.alerts is not None and self.role != "collector":
+            await self.alerts.start()
+        if self.execution is not None:
+            await self.execution.start()
+        self._tasks = [
+            asyncio.create_task(self.engine.run(), name="engine"),
+            asyncio.create_task(self._housekeeping(), name="housekeeping"),
+        ]
+
+    def _add_streams(self, publish: Callable[[MarketEvent], None]) -> None:
+        p = self.settings.pipeline
         for venue in self.venues.values():
             for m in venue.markets:
                 self.supervisor.add(book_stream(venue, m.symbol, p.stale_book_s), publish)
@@ -168,16 +249,14 @@ class Pipeline:
             self.supervisor.add(spec, publish)
         if p.book_check_s > 0 and self.venues:
             self.supervisor.add(self.book_check.spec(), publish)
-        if self.execution is not None:
-            await self.execution.start()
-        self._tasks = [
-            asyncio.create_task(self.engine.run(), name="engine"),
-            asyncio.create_task(self._housekeeping(), name="housekeeping"),
-        ]
 
     async def stop(self) -> None:
         """Streams first, then the engine drains what is left; connections closed."""
         await self.supervisor.stop()
+        if self.publisher is not None:
+            await self.publisher.stop()  # what the streams emitted reaches Redis
+        if self.consumer is not None:
+            await self.consumer.stop()
         self.engine.stop()
         for t in self._tasks:
             if t.get_name() != "engine":
@@ -187,6 +266,8 @@ class Pipeline:
                 await t
         if self.execution is not None:
             await self.execution.stop()
+        if self.alerts is not None:
+            await self.alerts.stop()
         for venue in self.venues.values():
             with contextlib.suppress(Exception):
                 await venue.close()
@@ -194,6 +275,33 @@ class Pipeline:
             if src is not None:
                 with contextlib.suppress(Exception):
                     await src.close()
+
+    def _accuracy_alert(self, source: str, excluded: bool, share: float) -> None:
+        assert self.alerts is not None
+        if excluded:
+            _log.warning("source excluded: its prices disagree", source=source, share=share)
+        else:
+            _log.info("source back: its prices agree again", source=source, share=share)
+        self._spawn_alerts(self.alerts.engine.accuracy(source, excluded, share))
+
+    def _spawn_alerts(self, events: list[AlertEvent]) -> None:
+        if not events or self.alerts is None:
+            return
+        task = asyncio.get_running_loop().create_task(self.alerts.deliver(events))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _risk_alerts(self, outs: list[CoreOutput], _now: int) -> None:
+        assert self.alerts is not None
+        events = []
+        for out in outs:
+            reasons = out.decision.reasons
+            if any(r == "kill switch on" for r in reasons):
+                events += self.alerts.engine.kill_switch(True)
+            limit = next((r for r in reasons if "exposure " in r or "hit the limit" in r), None)
+            if limit is not None and not out.decision.approved:
+                events += self.alerts.engine.risk_limit(out.signal.asset_id, limit)
+        self._spawn_alerts(events)
 
     def health(self) -> list[SourceHealth]:
         """Every connector's and every stream's health, now."""

@@ -42,6 +42,7 @@ class MarketBus:
         self._q: deque[MarketEvent] = deque()
         self._ready = asyncio.Event()
         self.published = 0
+        self.drained = 0
         self.dropped = 0
         self._last_drop_log = 0
         # Observers of every event as it arrives, before the reorder window (the page's
@@ -70,6 +71,7 @@ class MarketBus:
         q = self._q
         n = min(limit, len(q))
         out = [q.popleft() for _ in range(n)]
+        self.drained += n
         if not q:
             self._ready.clear()
         return out

@@ -56,6 +56,17 @@ class Engine:
         self.signals = 0
         self.stored = 0
         self.on_event: list[Callable[[MarketEvent], None]] = []  # taps (tests, the page)
+        # DEX sources whose prices disagree with the others (monitor.accuracy): their
+        # events are seen by the taps but kept from the core
+        self.excluded_sources: set[str] = set()
+        self.excluded_events = 0
+        self.duplicates = 0  # signals already stored: not stored or published again
+        # after each delivered batch: every event with ts_event <= this has been through
+        # the core and its signals are stored (what a bus may acknowledge)
+        self.done_through_ms = 0
+        self.done_drained = 0  # … and every event drained from the bus up to this count
+        # after a batch of signals is stored: (outputs, now_ms) — latency metrics
+        self.on_delivered: list[Callable[[list[CoreOutput], int], None]] = []
         self._stop = asyncio.Event()
 
     def subscribe(self, capacity: int = 10_000) -> ControlChannel[CoreOutput]:
@@ -89,9 +100,13 @@ class Engine:
             return []
         outs: list[CoreOutput] = []
         on_event = core.on_event
+        excluded = self.excluded_sources
         for ev in released:
             for tap in taps:
                 tap(ev)
+            if excluded and getattr(ev, "source", None) in excluded:
+                self.excluded_events += 1  # a source that disagrees does not trigger signals
+                continue
             out = on_event(ev)
             if out is not None:
                 outs.append(out)
@@ -106,7 +121,15 @@ class Engine:
             return
         if self.db is not None:
             pairs = [(o.signal, o.decision) for o in outs]
-            self.stored += await asyncio.to_thread(self.db.signals.add_decided, pairs)
+            fresh = await asyncio.to_thread(self.db.signals.add_decided_new, pairs)
+            self.stored += len(fresh)
+            if len(fresh) < len(outs):  # seen before (events replayed after a restart)
+                self.duplicates += len(outs) - len(fresh)
+                outs = [o for o in outs if o.signal.id in fresh]
+        if self.on_delivered:
+            now = self.clock.now_ms()
+            for fn in self.on_delivered:
+                fn(outs, now)
         for out in outs:
             for ch in self.subscribers:
                 await ch.put(out)
@@ -118,8 +141,12 @@ class Engine:
             while not self._stop.is_set():
                 await bus.wait(timeout_s=0.05)
                 events = bus.drain(self.batch)
-                outs = self.process(events, self.clock.now_ms())
+                mark = bus.drained
+                now = self.clock.now_ms()
+                outs = self.process(events, now)
                 await self.deliver(outs)
+                self.done_through_ms = now - self.reorder.window_ms
+                self.done_drained = mark
                 if self.recorder is not None:
                     self.recorder.tick()
         finally:

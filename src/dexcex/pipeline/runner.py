@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal
 
 from dexcex.clock import SystemClock
 from dexcex.config import Settings
@@ -17,7 +21,13 @@ from dexcex.logs import get_logger
 from dexcex.pipeline.app import Pipeline, sim_endpoints
 from dexcex.store import Database
 
-__all__ = ["open_database", "running_pipeline", "serve_until_stopped"]
+__all__ = [
+    "open_database",
+    "running_pipeline",
+    "serve_until_stopped",
+    "shard_of",
+    "shard_settings",
+]
 
 _log = get_logger("dexcex.run")
 
@@ -39,12 +49,30 @@ def open_database(settings: Settings) -> Database:
 
 @asynccontextmanager
 async def running_pipeline(
-    settings: Settings, *, with_core: bool = True, record: bool = False, use_db: bool = True
+    settings: Settings,
+    *,
+    with_core: bool = True,
+    record: bool = False,
+    use_db: bool = True,
+    role: Literal["all", "collector", "engine"] = "all",
 ) -> AsyncIterator[Pipeline]:
-    """A started pipeline (and simulator, when ``pipeline.market = "sim"``)."""
-    db = open_database(settings) if use_db else None
+    """A started pipeline (and simulator, when ``pipeline.market = "sim"``, unless
+    ``pipeline.sim_connect`` names one that is already running)."""
+    db = open_database(settings) if use_db and role != "collector" else None
     try:
-        if settings.pipeline.market == "sim":
+        if settings.pipeline.market == "sim" and settings.pipeline.sim_connect is not None:
+            from dexcex.sim.world import SimClock
+
+            desc = _sim_description(settings.pipeline.sim_connect)
+            clock = SimClock(int(desc["start_ms"]), int(desc["wall0_ms"]), float(desc["speed"]))
+            wired = sim_endpoints(settings, desc, "sim-key", "sim-secret")
+            pipe = Pipeline(wired, clock, with_core=with_core, db=db, record=record, role=role)
+            await pipe.start()
+            try:
+                yield pipe
+            finally:
+                await pipe.stop()
+        elif settings.pipeline.market == "sim":
             from dexcex.sim.world import run_sim
 
             p = settings.pipeline
@@ -52,7 +80,9 @@ async def running_pipeline(
                 assert world.clock is not None
                 account = world.scenario.accounts[0]
                 wired = sim_endpoints(settings, world.urls, account.api_key, account.api_secret)
-                pipe = Pipeline(wired, world.clock, with_core=with_core, db=db, record=record)
+                pipe = Pipeline(
+                    wired, world.clock, with_core=with_core, db=db, record=record, role=role
+                )
                 pipe.sim = world
                 await pipe.start()
                 try:
@@ -60,7 +90,9 @@ async def running_pipeline(
                 finally:
                     await pipe.stop()
         else:
-            pipe = Pipeline(settings, SystemClock(), with_core=with_core, db=db, record=record)
+            pipe = Pipeline(
+                settings, SystemClock(), with_core=with_core, db=db, record=record, role=role
+            )
             await pipe.start()
             try:
                 yield pipe
@@ -69,6 +101,29 @@ async def running_pipeline(
     finally:
         if db is not None:
             db.close()
+
+
+def _sim_description(path: Path) -> dict[str, Any]:
+    try:
+        desc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"pipeline.sim_connect: cannot read {path}: {exc}") from None
+    if not isinstance(desc, dict) or "start_ms" not in desc:
+        raise ConfigError(f"pipeline.sim_connect: {path} is not what `dexcex sim` prints")
+    return desc
+
+
+def shard_of(asset_id: str, shards: int) -> int:
+    """The stable shard of an asset (the same on every machine and every run)."""
+    return zlib.crc32(asset_id.encode()) % shards
+
+
+def shard_settings(settings: Settings, k: int, n: int) -> Settings:
+    """The settings of collector ``k`` of ``n``: only its assets."""
+    if not 0 <= k < n:
+        raise ConfigError(f"--shard {k}/{n}: K must be in 0..{n - 1}")
+    mine = [a for a in settings.assets if shard_of(a.id, n) == k]
+    return settings.model_copy(update={"assets": mine})
 
 
 async def serve_until_stopped(

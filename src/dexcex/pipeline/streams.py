@@ -113,6 +113,7 @@ class BookCheck:
         self.latest: dict[tuple[str, str], OrderBook] = {}
         self.checks = 0
         self.mismatches = 0
+        self.on_result: list[Callable[[str, bool], None]] = []  # (venue, agrees)
 
     def observe(self, ev: MarketEvent) -> None:
         if isinstance(ev, OrderBook):
@@ -133,7 +134,10 @@ class BookCheck:
                 rest = await venue.fetch_order_book(market.symbol, 20)
                 self.checks += 1
                 current = self.latest.get((venue.id.value, market.symbol), local)
-                if not self.agrees(current, rest):
+                ok = self.agrees(current, rest)
+                for fn in self.on_result:
+                    fn(venue.id.value, ok)
+                if not ok:
                     self.mismatches += 1
                     _log.warning(
                         "local book disagrees with the REST snapshot: resync",

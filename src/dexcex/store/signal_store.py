@@ -204,12 +204,26 @@ class SignalStore:
         """Persist new signals with their risk verdicts, in one transaction (what the
         pipeline does before anything is shown or executed). A filtered signal keeps its
         status and reason; a new one the risk layer rejected becomes rejected_by_risk."""
+        return len(self.add_decided_new(pairs))
+
+    def add_decided_new(self, pairs: Iterable[tuple[Signal, RiskDecision]]) -> set[str]:
+        """``add_decided`` for signals not stored yet; returns the ids it stored. Signal
+        ids are derived from the data, so an engine that reprocesses events after a
+        restart finds the same ids — and stores (and shows) nothing twice."""
         rows = [{**signal_to_row(s), **risk_values(d, s.status)} for s, d in pairs]
         if not rows:
-            return 0
+            return set()
+        ids = [r["id"] for r in rows]
         with self._sessions.begin() as session:
-            session.execute(insert(SignalRow), rows)
-        return len(rows)
+            known = set(session.scalars(select(SignalRow.id).where(SignalRow.id.in_(ids))))
+            fresh, seen = [], set(known)
+            for r in rows:
+                if r["id"] not in seen:
+                    seen.add(r["id"])
+                    fresh.append(r)
+            if fresh:
+                session.execute(insert(SignalRow), fresh)
+        return {r["id"] for r in fresh}
 
     def record_execution(
         self,

@@ -1,0 +1,230 @@
+"""The market bus across processes: Redis Streams.
+
+Collectors publish normalized events to one stream (``XADD``, bounded with
+``MAXLEN ~``), in the recorder's encoding (msgspec JSON, tagged by event type). The
+engine reads it through a consumer group (``XREADGROUP``) into its in-process bus, with
+backpressure: it reads only while that bus has room, so nothing is dropped on the way.
+
+An entry is acknowledged (``XACK``) only once its event has left the in-process bus,
+been released by the reorder window, gone through the core, and the signals of that
+batch are stored — so an engine that dies loses nothing: on restart it first re-reads
+its own pending entries, then claims (``XAUTOCLAIM``) entries another consumer left
+pending for longer than ``claim_idle_ms``. Re-processed events can only produce signals
+that are already stored (their ids come from the data); the store and the engine drop
+them, so a restart duplicates no signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError, ResponseError
+
+from dexcex.aio import cancel_all
+from dexcex.domain import MarketEvent
+from dexcex.logs import get_logger
+from dexcex.pipeline.bus import MarketBus
+
+__all__ = ["RedisConsumer", "RedisPublisher"]
+
+_log = get_logger("dexcex.redisbus")
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(MarketEvent).decode
+FIELD = b"e"
+
+
+class RedisPublisher:
+    """Collector side. ``publish`` is synchronous (the streams call it); a task sends
+    what accumulated, pipelined, every few milliseconds."""
+
+    def __init__(
+        self, url: str, stream: str, *, maxlen: int = 1_000_000, flush_ms: int = 5
+    ) -> None:
+        self.redis = aioredis.Redis.from_url(url)
+        self.stream = stream
+        self.maxlen = maxlen
+        self.flush_ms = flush_ms
+        self._buf: list[bytes] = []
+        self._ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.published = 0
+        self.sent = 0
+        self.errors = 0
+
+    def publish(self, ev: MarketEvent) -> None:
+        self._buf.append(_encode(ev))
+        self.published += 1
+        self._ready.set()
+
+    async def start(self) -> None:
+        await self.redis.ping()
+        self._task = asyncio.create_task(self._run(), name="redis-publisher")
+
+    async def _run(self) -> None:
+        while True:
+            await self._ready.wait()
+            await asyncio.sleep(self.flush_ms / 1000)
+            await self.flush()
+
+    async def flush(self) -> None:
+        while self._buf:
+            batch, self._buf = self._buf[:2000], self._buf[2000:]
+            if not self._buf:
+                self._ready.clear()
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for data in batch:
+                        pipe.xadd(self.stream, {FIELD: data}, maxlen=self.maxlen, approximate=True)
+                    await pipe.execute()
+                self.sent += len(batch)
+            except (RedisError, OSError) as exc:
+                # keep them: nothing accepted is lost while Redis is away
+                self.errors += 1
+                self._buf[:0] = batch
+                _log.warning(
+                    "redis unavailable: holding events", held=len(self._buf), error=str(exc)
+                )
+                await asyncio.sleep(0.5)
+
+    async def stop(self) -> None:
+        await cancel_all([self._task])
+        with contextlib.suppress(RedisError, OSError):
+            await self.flush()
+        await self.redis.aclose()
+
+
+@dataclass
+class _Pending:
+    entry: bytes
+    seq: int  # the in-process bus' publish count after this event
+    ts_event: int
+
+
+@dataclass
+class RedisConsumer:
+    """Engine side: stream → consumer group → the engine's ``MarketBus``."""
+
+    url: str
+    stream: str
+    group: str
+    consumer: str
+    bus: MarketBus
+    # engine: (events drained from the bus, ts_event) through which everything is stored
+    done_through: Callable[[], tuple[int, int]]
+    batch: int = 1000
+    claim_idle_ms: int = 30_000
+    received: int = 0
+    acked: int = 0
+    rejected: int = 0
+    recovered: int = 0  # own entries read before a restart and never acknowledged
+    claimed: int = 0  # entries taken over from another consumer
+    _pending: deque[_Pending] = field(default_factory=deque)
+    _task: asyncio.Task[None] | None = None
+    redis: Any = None
+
+    async def start(self) -> None:
+        self.redis = aioredis.Redis.from_url(self.url)
+        try:
+            await self.redis.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        self._task = asyncio.create_task(self._run(), name="redis-consumer")
+
+    async def stop(self) -> None:
+        await cancel_all([self._task])
+        with contextlib.suppress(RedisError, OSError):
+            await self.ack()
+        if self.redis is not None:
+            await self.redis.aclose()
+
+    async def _run(self) -> None:
+        # 1. what this consumer read before it died and never acknowledged
+        await self._read_from("0")
+        self.recovered = self.received
+        # 2. what other (dead) consumers left behind
+        await self._claim()
+        self.claimed = self.received - self.recovered
+        _log.info(
+            "bus: picked up unacknowledged entries",
+            own=self.recovered,
+            claimed=self.claimed,
+            consumer=self.consumer,
+        )
+        # 3. new entries
+        while True:
+            try:
+                await self.ack()
+                if len(self.bus) > self.bus.capacity // 2:
+                    await asyncio.sleep(0.01)  # backpressure: the engine is behind
+                    continue
+                got = await self.redis.xreadgroup(
+                    self.group, self.consumer, {self.stream: ">"}, count=self.batch, block=50
+                )
+                for _stream, entries in got or []:
+                    self._take(entries)
+            except (RedisError, OSError) as exc:
+                _log.warning("redis unavailable: retrying", error=str(exc))
+                await asyncio.sleep(0.5)
+
+    async def _read_from(self, start: str) -> None:
+        last = start
+        while True:
+            got = await self.redis.xreadgroup(
+                self.group, self.consumer, {self.stream: last}, count=self.batch
+            )
+            entries = got[0][1] if got else []
+            if not entries:
+                return
+            self._take(entries)
+            last = entries[-1][0]
+
+    async def _claim(self) -> None:
+        cursor: Any = "0-0"
+        while True:
+            res = await self.redis.xautoclaim(
+                self.stream, self.group, self.consumer, self.claim_idle_ms, cursor, count=self.batch
+            )
+            cursor, entries = res[0], res[1]
+            self._take([e for e in entries if e[1]])
+            if cursor in (b"0-0", "0-0"):
+                return
+
+    def _take(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
+        for entry_id, fields in entries:
+            self.received += 1
+            data = fields.get(FIELD)
+            try:
+                ev = _decode(data) if data is not None else None
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                ev = None
+            if ev is None:
+                self.rejected += 1
+                _log.warning("bad entry on the bus: skipped", entry=entry_id)
+                self._pending.append(_Pending(entry_id, self.bus.published, 0))
+                continue
+            self.bus.publish(ev)
+            self._pending.append(_Pending(entry_id, self.bus.published, ev.ts_event))
+
+    async def ack(self) -> None:
+        """Acknowledge entries whose events the engine has finished with."""
+        if not self._pending:
+            return
+        drained, done = self.done_through()
+        left_bus = drained + self.bus.dropped
+        ids = []
+        while self._pending:
+            p = self._pending[0]
+            if p.seq > left_bus or p.ts_event > done:
+                break
+            ids.append(self._pending.popleft().entry)
+        if ids:
+            await self.redis.xack(self.stream, self.group, *ids)
+            self.acked += len(ids)

@@ -1,0 +1,107 @@
+"""Data accuracy: shares per source, blame only when it is clear, exclusion from the
+core until the source agrees again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dexcex.domain import BookLevel, Chain, DexPrice, ManualClock, OrderBook, VenueId
+from dexcex.monitor.accuracy import AccuracyMonitor, AccuracySettings
+from dexcex.pipeline.bus import MarketBus
+from dexcex.pipeline.engine import Engine
+
+T0 = 1_700_000_000_000
+
+
+def dex(source: str, px: float, ts: int) -> DexPrice:
+    return DexPrice("wif", Chain.SOLANA, "tok", px, ts, ts, source=source)
+
+
+def book(mid: float, ts: int) -> OrderBook:
+    return OrderBook(
+        VenueId.MEXC,
+        "WIF/USDT",
+        (BookLevel(mid * 0.999, 10.0),),
+        (BookLevel(mid * 1.001, 10.0),),
+        1,
+        ts,
+        ts,
+    )
+
+
+def run(
+    mon: AccuracyMonitor, clock: ManualClock, seconds: int, bird: float, screener: float | None
+) -> None:
+    for _ in range(seconds):
+        clock.advance(1_000)
+        now = clock.now_ms()
+        mon.observe(dex("birdeye", bird, now))
+        if screener is not None:
+            mon.observe(dex("dexscreener", screener, now))
+        mon.observe(book(2.51, now))  # a steady 40 bps basis over the DEX
+
+
+def monitor() -> tuple[AccuracyMonitor, ManualClock, list[tuple[str, bool]]]:
+    clock = ManualClock(T0)
+    mon = AccuracyMonitor(
+        clock, lambda v, s: "wif" if s == "WIF/USDT" else None, AccuracySettings(min_samples=10)
+    )
+    changes: list[tuple[str, bool]] = []
+    mon.on_change.append(lambda src, ex, _share: changes.append((src, ex)))
+    return mon, clock, changes
+
+
+def test_agreeing_sources_score_full_marks() -> None:
+    mon, clock, changes = monitor()
+    run(mon, clock, 120, 2.50, 2.501)
+    assert mon.share("birdeye") == 1.0 and mon.share("dexscreener") == 1.0
+    assert mon.excluded == set() and changes == []
+
+
+def test_the_source_that_alone_disagrees_is_excluded_until_it_agrees() -> None:
+    mon, clock, changes = monitor()
+    run(mon, clock, 60, 2.50, 2.50)  # the basis is learned while all agree
+    run(mon, clock, 120, 2.58, 2.50)  # Birdeye 3.2 % off both DexScreener and the CEX
+    assert mon.excluded == {"birdeye"} and changes == [("birdeye", True)]
+    assert mon.share("dexscreener") == 1.0  # not blamed for Birdeye's error
+    assert (mon.share("birdeye") or 1.0) < 0.95
+    run(mon, clock, 1_000, 2.50, 2.50)  # fixed: its share climbs back
+    assert mon.excluded == set() and changes[-1] == ("birdeye", False)
+
+
+def test_two_sources_that_disagree_blame_no_one() -> None:
+    clock = ManualClock(T0)
+    mon = AccuracyMonitor(clock, lambda v, s: None, AccuracySettings(min_samples=5))
+    for _ in range(100):
+        clock.advance(1_000)
+        mon.observe(dex("birdeye", 2.6, clock.now_ms()))
+        mon.observe(dex("dexscreener", 2.5, clock.now_ms()))
+    assert mon.excluded == set() and mon.share("birdeye") is None
+
+
+def test_book_checks_count_for_the_venue() -> None:
+    mon, _, changes = monitor()
+    for i in range(30):
+        mon.book_check("mexc", i % 3 != 0)
+    assert mon.share("mexc") == 20 / 30 and ("mexc", True) in changes
+
+
+class _Core:
+    def __init__(self) -> None:
+        self.seen: list[Any] = []
+
+    def on_event(self, ev: Any) -> None:
+        self.seen.append(ev)
+
+
+def test_the_engine_keeps_an_excluded_source_from_the_core() -> None:
+    core = _Core()
+    clock = ManualClock(T0)
+    eng = Engine(core, MarketBus(100), clock, reorder_ms=0)  # type: ignore[arg-type]
+    taps: list[Any] = []
+    eng.on_event.append(taps.append)
+    eng.excluded_sources.add("birdeye")
+    evs = [dex("birdeye", 2.5, T0), dex("dexscreener", 2.5, T0 + 1), book(2.5, T0 + 2)]
+    eng.process(evs, T0 + 10)
+    assert [getattr(e, "source", "book") for e in core.seen] == ["dexscreener", "book"]
+    assert len(taps) == 3 and eng.excluded_events == 1

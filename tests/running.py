@@ -1,0 +1,67 @@
+"""A `dexcex run` in a subprocess, as a user starts it (simulator included), for tests
+that need the whole thing from outside: the browser, Prometheus, webhooks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+class RunningEngine:
+    def __init__(
+        self, tmp: Path, *, scenario: str | None = None, speed: float = 4.0, env: dict[str, str]
+    ) -> None:
+        self.port = free_port()
+        self.data = tmp / "data"
+        args = ["run", "--no-status", "--speed", str(speed)]
+        if scenario is not None:
+            path = tmp / "scenario.toml"
+            path.write_text(scenario, encoding="utf-8")
+            args += ["--scenario", str(path)]
+        full_env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("DEXCEX_")},
+            "DEXCEX_DATA_DIR": str(self.data),
+            "DEXCEX_API__PORT": str(self.port),
+            "DEXCEX_LOG__LEVEL": "WARNING",
+            **env,
+        }
+        self.log_path = tmp / "engine.log"
+        self.log = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "dexcex.cli.main", *args],
+            env=full_env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while not (self.data / "api-token").exists() or not listening(self.port):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(self.log_path.read_text()[-3000:])
+            time.sleep(0.2)
+        self.token = (self.data / "api-token").read_text().strip()
+        self.url = f"http://127.0.0.1:{self.port}/"
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(20)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.log.close()
