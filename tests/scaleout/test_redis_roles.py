@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import msgspec
 import pytest
 import redis
@@ -160,14 +161,16 @@ def test_kill_and_restart_engine_and_collector_loses_and_duplicates_nothing(
             )
             for k in range(2)
         ]
+        page_port = free_port()
         engine_env = {
             **base_env,
+            "DEXCEX_API__PORT": str(page_port),
             "DEXCEX_DATA_DIR": str(tmp_path / "engine"),
             "DEXCEX_LOG__LEVEL": "INFO",
             # more signals, so a restart has something to (not) duplicate
             "DEXCEX_CORE__SIGNALS__MIN_CONFIDENCE": "0.3",
         }
-        engine = Proc("engine", [*common, "--role", "engine", "--no-page"], tmp_path, engine_env)
+        engine = Proc("engine", [*common, "--role", "engine"], tmp_path, engine_env)
 
         def wall(seconds: float) -> None:
             time.sleep(seconds)
@@ -186,6 +189,12 @@ def test_kill_and_restart_engine_and_collector_loses_and_duplicates_nothing(
         collectors[0].start()
         restarted_at = time.time() * 1000
         wall(12)
+        # each shard's sources and streams are on the engine's page
+        status = httpx.get(f"http://127.0.0.1:{page_port}/api/status", timeout=5).json()
+        lights = {s["name"]: s["light"] for s in status["sources"]}
+        for k in range(2):
+            assert lights.get(f"[{k}/2] mexc") == "green", lights
+            assert lights.get(f"[{k}/2] birdeye") == "green", lights
         for c in collectors:
             assert c.stop() == 0, c.text()[-2000:]
         deadline = time.monotonic() + 30
@@ -194,6 +203,15 @@ def test_kill_and_restart_engine_and_collector_loses_and_duplicates_nothing(
             if info["pending"] == 0 and info["lag"] == 0:
                 break
             time.sleep(0.5)
+        # collectors gone quiet: their sources turn red on the engine's page
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            status = httpx.get(f"http://127.0.0.1:{page_port}/api/status", timeout=5).json()
+            lights = {s["name"]: s["light"] for s in status["sources"]}
+            if lights.get("[0/2] mexc") == "red" and lights.get("[1/2] birdeye") == "red":
+                break
+            time.sleep(1)
+        assert lights.get("[0/2] mexc") == "red", lights
         assert engine.stop() == 0, engine.text()[-2000:]
         groups = r.xinfo_groups(STREAM)
         entries = r.xrange(STREAM)

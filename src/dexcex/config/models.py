@@ -260,6 +260,7 @@ class BusSettings(_Section):
     group: str = "engine"
     consumer: str = "engine-1"  # keep it across restarts: its pending entries are re-read
     maxlen: Annotated[int, Field(ge=1000)] = 1_000_000  # the stream is trimmed to about this
+    shard: str = "0/1"  # a collector's K/N (set by --shard): names its health on the page
 
 
 class StoreSettings(_Section):

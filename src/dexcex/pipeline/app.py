@@ -16,7 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import msgspec
 from pydantic import SecretStr
+from redis.exceptions import RedisError
 
 from dexcex.config import Settings
 from dexcex.core import Core, CoreOutput
@@ -24,6 +26,7 @@ from dexcex.domain import (
     AuthError,
     Clock,
     FailoverEvent,
+    HealthState,
     MarketEvent,
     SourceHealth,
     TradingMode,
@@ -38,7 +41,7 @@ from dexcex.pipeline.backoff import Backoff
 from dexcex.pipeline.bus import ControlChannel, MarketBus
 from dexcex.pipeline.engine import Engine
 from dexcex.pipeline.recording import RecordWriter
-from dexcex.pipeline.redisbus import RedisConsumer, RedisPublisher
+from dexcex.pipeline.redisbus import RedisConsumer, RedisPublisher, publish_health, read_health
 from dexcex.pipeline.streams import BookCheck, book_stream, dex_streams, trade_stream
 from dexcex.pipeline.supervisor import Supervisor
 from dexcex.sources.birdeye.client import BirdeyeSource
@@ -166,6 +169,8 @@ class Pipeline:
             self._raw_taps(recorder)
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
+        self._remote_health: list[SourceHealth] = []
+        self._remote_seen: dict[str, SourceHealth] = {}
 
     def _monitoring(self) -> None:
         """Data accuracy, metrics and alerts, wired to the engine."""
@@ -304,10 +309,34 @@ class Pipeline:
         self._spawn_alerts(events)
 
     def health(self) -> list[SourceHealth]:
-        """Every connector's and every stream's health, now."""
+        """Every connector's and every stream's health, now (the engine role: what the
+        collectors last published, per shard)."""
+        if self.role == "engine":
+            return list(self._remote_health)
         out = [v.health() for v in self.venues.values()]
         out += [src.health() for src in (self.birdeye, self.dexscreener) if src is not None]
         return out + self.supervisor.health()
+
+    async def _share_health(self) -> None:
+        try:
+            if self.publisher is not None:
+                await publish_health(self.publisher.redis, self.settings.bus.shard, self.health())
+            elif self.consumer is not None and self.consumer.redis is not None:
+                fresh = {h.source: h for h in await read_health(self.consumer.redis)}
+                now = self.clock.now_ms()
+                for name, last in self._remote_seen.items():
+                    if name not in fresh:  # its collector stopped reporting: down
+                        fresh[name] = msgspec.structs.replace(
+                            last,
+                            state=HealthState.DOWN,
+                            connected=False,
+                            ts=now,
+                            detail="no report from its collector",
+                        )
+                self._remote_seen = fresh
+                self._remote_health = list(fresh.values())
+        except (RedisError, OSError) as exc:
+            _log.warning("could not share health through redis", error=str(exc))
 
     async def _housekeeping(self) -> None:
         p = self.settings.pipeline
@@ -315,6 +344,7 @@ class Pipeline:
         next_health = loop.time() + p.health_every_s
         while True:
             await asyncio.sleep(1.0)
+            await self._share_health()
             switched = self.router is not None and self.router.assess() is not None
             if switched and self.router is not None and self.core is not None:
                 self.core.set_active_venue(self.router.active)

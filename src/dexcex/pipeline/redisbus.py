@@ -28,11 +28,11 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
 from dexcex.aio import cancel_all
-from dexcex.domain import MarketEvent
+from dexcex.domain import MarketEvent, SourceHealth
 from dexcex.logs import get_logger
 from dexcex.pipeline.bus import MarketBus
 
-__all__ = ["RedisConsumer", "RedisPublisher"]
+__all__ = ["RedisConsumer", "RedisPublisher", "publish_health", "read_health"]
 
 _log = get_logger("dexcex.redisbus")
 _encode = msgspec.json.Encoder().encode
@@ -228,3 +228,28 @@ class RedisConsumer:
         if ids:
             await self.redis.xack(self.stream, self.group, *ids)
             self.acked += len(ids)
+
+
+# --- collectors' health, for the engine's page and alerts ----------------------------------
+
+_HEALTH = "dexcex:health:"
+_health_list = msgspec.json.Decoder(list[SourceHealth])
+
+
+async def publish_health(redis: Any, shard: str, samples: list[SourceHealth]) -> None:
+    """A collector's sources and streams, named ``[K/N] source``; gone after 15 s if the
+    collector stops publishing (a dead collector shows as missing, then alerts)."""
+    named = [msgspec.structs.replace(h, source=f"[{shard}] {h.source}") for h in samples]
+    await redis.set(f"{_HEALTH}{shard}", _encode(named), ex=15)
+
+
+async def read_health(redis: Any) -> list[SourceHealth]:
+    keys = [k async for k in redis.scan_iter(match=f"{_HEALTH}*")]
+    if not keys:
+        return []
+    out: list[SourceHealth] = []
+    for raw in await redis.mget(sorted(keys)):
+        if raw is not None:
+            with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
+                out += _health_list.decode(raw)
+    return out

@@ -123,7 +123,8 @@ def shard_settings(settings: Settings, k: int, n: int) -> Settings:
     if not 0 <= k < n:
         raise ConfigError(f"--shard {k}/{n}: K must be in 0..{n - 1}")
     mine = [a for a in settings.assets if shard_of(a.id, n) == k]
-    return settings.model_copy(update={"assets": mine})
+    bus = settings.bus.model_copy(update={"shard": f"{k}/{n}"})
+    return settings.model_copy(update={"assets": mine, "bus": bus})
 
 
 async def serve_until_stopped(
