@@ -40,7 +40,7 @@ soak: $(STAMP)
 	$(BIN)/pytest -m soak -p no:randomly tests
 
 load: $(STAMP)
-	$(BIN)/pytest -m load tests
+	$(BIN)/pytest -m load -s -p no:randomly tests
 
 # Re-resolve every pinned dependency into constraints.txt (run after editing pyproject.toml).
 lock:

@@ -65,3 +65,37 @@ class RunningEngine:
             if self.proc.poll() is None:
                 self.proc.kill()
             self.log.close()
+
+
+class Proc:
+    def __init__(self, name: str, args: list[str], tmp: Path, env: dict[str, str]) -> None:
+        self.name, self.args, self.tmp, self.env = name, args, tmp, env
+        self.lives = 0
+        self.start()
+
+    def start(self) -> None:
+        self.lives += 1
+        self.log = open(self.tmp / f"{self.name}.{self.lives}.log", "w", encoding="utf-8")  # noqa: SIM115
+        self.p = subprocess.Popen(
+            [sys.executable, "-m", "dexcex.cli.main", *self.args],
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def kill(self) -> None:
+        self.p.send_signal(signal.SIGKILL)
+        self.p.wait(10)
+        self.log.close()
+
+    def stop(self) -> int:
+        self.p.send_signal(signal.SIGTERM)
+        try:
+            return self.p.wait(30)
+        finally:
+            self.log.close()
+
+    def text(self) -> str:
+        return "".join(
+            (self.tmp / f"{self.name}.{i}.log").read_text() for i in range(1, self.lives + 1)
+        )

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -29,72 +27,10 @@ from dexcex.pipeline.runner import shard_of
 from dexcex.sim.groundtruth import read_log
 from dexcex.sim.market.events import CexTradeEv, DexSwapEv
 from dexcex.store import Database
-from tests.running import free_port, listening
+from tests.running import Proc, free_port
 
-REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
-SPEED = 4.0
 STREAM = "dexcex:events"
-
-
-def _redis_or_skip() -> None:
-    if Path(REDIS).exists():
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail("redis-server is missing: .ci/run installs Debian's redis-server")
-    pytest.skip("redis-server not installed (apt-get install redis-server); CI runs this test")
-
-
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    _redis_or_skip()
-    port = free_port()
-    proc = subprocess.Popen(
-        [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=tmp_path,
-    )
-    deadline = time.monotonic() + 10
-    while not listening(port):
-        assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    proc.terminate()
-    proc.wait(10)
-
-
-class Proc:
-    def __init__(self, name: str, args: list[str], tmp: Path, env: dict[str, str]) -> None:
-        self.name, self.args, self.tmp, self.env = name, args, tmp, env
-        self.lives = 0
-        self.start()
-
-    def start(self) -> None:
-        self.lives += 1
-        self.log = open(self.tmp / f"{self.name}.{self.lives}.log", "w", encoding="utf-8")  # noqa: SIM115
-        self.p = subprocess.Popen(
-            [sys.executable, "-m", "dexcex.cli.main", *self.args],
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def kill(self) -> None:
-        self.p.send_signal(signal.SIGKILL)
-        self.p.wait(10)
-        self.log.close()
-
-    def stop(self) -> int:
-        self.p.send_signal(signal.SIGTERM)
-        try:
-            return self.p.wait(30)
-        finally:
-            self.log.close()
-
-    def text(self) -> str:
-        return "".join(
-            (self.tmp / f"{self.name}.{i}.log").read_text() for i in range(1, self.lives + 1)
-        )
+SPEED = 4.0
 
 
 def _key(ev: MarketEvent) -> object:

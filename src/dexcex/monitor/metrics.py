@@ -55,6 +55,7 @@ METRIC_NAMES = frozenset(
         "dexcex_data_accuracy_ratio",
         "dexcex_source_excluded",
         "dexcex_excluded_events_total",
+        "dexcex_bus_latency_seconds",
     }
 )
 
@@ -95,6 +96,12 @@ class Metrics:
             "dexcex_order_ack_seconds",
             "Order sent to acknowledged by the venue (paper: the simulated latency)",
             ["venue", "mode"],
+            buckets=_FAST,
+            registry=r,
+        )
+        self.bus_latency = Histogram(
+            "dexcex_bus_latency_seconds",
+            "Source timestamp to the engine, through the Redis bus (engine role)",
             buckets=_FAST,
             registry=r,
         )

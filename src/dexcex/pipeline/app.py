@@ -230,6 +230,8 @@ class Pipeline:
                 b.consumer,
                 self.bus,
                 lambda: (eng.done_drained, eng.done_through_ms),
+                clock=self.clock,
+                on_latency=lambda ms: self.metrics.bus_latency.observe(ms / 1000),
             )
             await self.consumer.start()
         else:

@@ -127,6 +127,9 @@ class RedisConsumer:
     claimed: int = 0  # entries taken over from another consumer
     _pending: deque[_Pending] = field(default_factory=deque)
     _task: asyncio.Task[None] | None = None
+    _own_from: Any = "0"
+    clock: Any = None  # with one: ``on_latency`` gets emit → here, per event (ms)
+    on_latency: Callable[[float], None] | None = None
     redis: Any = None
 
     async def start(self) -> None:
@@ -146,12 +149,18 @@ class RedisConsumer:
             await self.redis.aclose()
 
     async def _run(self) -> None:
-        # 1. what this consumer read before it died and never acknowledged
-        await self._read_from("0")
-        self.recovered = self.received
-        # 2. what other (dead) consumers left behind
-        await self._claim()
-        self.claimed = self.received - self.recovered
+        while True:
+            try:
+                # 1. what this consumer read before it died and never acknowledged
+                await self._read_own_pending()
+                self.recovered = self.received
+                # 2. what other (dead) consumers left behind
+                await self._claim()
+                self.claimed = self.received - self.recovered
+                break
+            except (RedisError, OSError) as exc:
+                _log.warning("redis unavailable at start: retrying", error=str(exc))
+                await asyncio.sleep(0.5)
         _log.info(
             "bus: picked up unacknowledged entries",
             own=self.recovered,
@@ -174,17 +183,17 @@ class RedisConsumer:
                 _log.warning("redis unavailable: retrying", error=str(exc))
                 await asyncio.sleep(0.5)
 
-    async def _read_from(self, start: str) -> None:
-        last = start
+    async def _read_own_pending(self) -> None:
+        # resumes after the last entry taken, so a retry never takes one twice
         while True:
             got = await self.redis.xreadgroup(
-                self.group, self.consumer, {self.stream: last}, count=self.batch
+                self.group, self.consumer, {self.stream: self._own_from}, count=self.batch
             )
             entries = got[0][1] if got else []
             if not entries:
                 return
             self._take(entries)
-            last = entries[-1][0]
+            self._own_from = entries[-1][0]
 
     async def _claim(self) -> None:
         cursor: Any = "0-0"
@@ -194,6 +203,9 @@ class RedisConsumer:
             )
             cursor, entries = res[0], res[1]
             self._take([e for e in entries if e[1]])
+            gone = [e[0] for e in entries if not e[1]]  # trimmed away before anyone read them
+            if gone:
+                await self.redis.xack(self.stream, self.group, *gone)
             if cursor in (b"0-0", "0-0"):
                 return
 
@@ -212,6 +224,8 @@ class RedisConsumer:
                 continue
             self.bus.publish(ev)
             self._pending.append(_Pending(entry_id, self.bus.published, ev.ts_event))
+            if self.on_latency is not None and self.clock is not None:
+                self.on_latency(max(0, self.clock.now_ms() - ev.ts_event))
 
     async def ack(self) -> None:
         """Acknowledge entries whose events the engine has finished with."""
