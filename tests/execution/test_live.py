@@ -387,3 +387,27 @@ async def test_secrets_never_reach_the_logs(
     text = capsys.readouterr().err + caplog.text
     assert "live order" in text and "live reconciled" in text
     assert KEY not in text and SECRET not in text
+
+
+async def test_an_unexpected_answer_is_followed_not_resent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dexcex.domain import AuthError
+
+    async with live_on_sim(tmp_path) as rig:
+        await rig.trader.reconcile()
+        rig.trader.lookup_window_s = 1.0
+
+        async def refused(*_a: Any, **_k: Any) -> Any:
+            raise AuthError("mexc: API key refused")
+
+        monkeypatch.setattr(rig.router.venues[VenueId.MEXC], "create_order", refused)
+        sig = rig.signal(20)
+        order = await rig.trader.submit(sig, approve(sig, 10))
+        assert order is not None and order.status is OrderStatus.SENT
+        assert order.error is not None and "API key refused" in order.error
+        await rig.trader.wait_tracked()  # looked up by id until the window closes
+        final = rig.db.orders.get(order.client_order_id)
+        assert final is not None and final.status is OrderStatus.FAILED
+        assert rig.at_venue("mexc", order.client_order_id) == 0
+        assert rig.at_venue("bybit", order.client_order_id) == 0  # not moved elsewhere

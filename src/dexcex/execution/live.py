@@ -484,6 +484,16 @@ class LiveTrader:
                 venue=backup,
                 note=f"failover from {target}: {exc}",
             )
+        except DexcexError as exc:
+            # Anything else (refused credentials, an answer we could not read …): the
+            # order may or may not exist, so it is followed by its id, never re-sent.
+            self.router.record(target, ok=False)
+            _log.error("live order: unexpected answer", order=cid, venue=target, error=str(exc))
+            sent = _replace(
+                order, status=OrderStatus.SENT, ts_sent=now, error=f"unexpected answer: {exc}"
+            )
+            await self._save(sent, before=order)
+            return sent
         self.router.record(target, ok=True)
         merged = self._merge(order, placed)
         await self._save(merged, before=order)
