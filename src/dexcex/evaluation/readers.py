@@ -22,6 +22,7 @@ import csv
 import io
 import math
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -76,7 +77,9 @@ def item_ts(item: Item, last: int) -> int:
 
 
 @dataclass
-class Reader:
+class Reader(ABC):
+    """One input format; each subclass says how to turn its file into items."""
+
     kind: ClassVar[str] = "unknown"
     path: Path
     counts: dict[str, int] = field(default_factory=dict)
@@ -112,8 +115,8 @@ class Reader:
             self.first_ts = ts if self.first_ts is None else min(self.first_ts, ts)
             self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
 
-    def items(self) -> Iterator[Item]:
-        raise NotImplementedError
+    @abstractmethod
+    def items(self) -> Iterator[Item]: ...
 
     def describe(self) -> str:
         span = ""

@@ -134,6 +134,8 @@ async def serve_until_stopped(
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
+        # no signal handlers on Windows event loops or outside the main thread: Ctrl-C
+        # then ends the run through KeyboardInterrupt instead
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     if seconds is not None:

@@ -112,7 +112,7 @@ def _arrow_type(pa: Any, t: Any) -> Any:
     """Column type → Arrow type; exact decimals and JSON travel as text."""
     try:
         py = t.python_type
-    except NotImplementedError:
+    except NotImplementedError:  # SQLAlchemy's answer for types without one (JSON …)
         return pa.string()
     if py is bool:
         return pa.bool_()

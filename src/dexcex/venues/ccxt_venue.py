@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
@@ -59,7 +60,7 @@ T = TypeVar("T")
 LOOKUP_DELAYS_S = (0.2, 0.5, 1.0, 2.0)
 
 
-class CcxtVenue:
+class CcxtVenue(ABC):
     id: ClassVar[VenueId]
     codes: ClassVar[VenueCodes]
     limits: ClassVar[tuple[RateLimit, ...]]
@@ -103,15 +104,15 @@ class CcxtVenue:
 
     # --- to be provided by each venue --------------------------------------------------------
 
-    def _make_rest(self, config: dict[str, Any]) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def _make_rest(self, config: dict[str, Any]) -> Any: ...
 
-    def _make_pro(self, config: dict[str, Any]) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def _make_pro(self, config: dict[str, Any]) -> Any: ...
 
+    @abstractmethod
     def _lookup_params(self, client_order_id: str) -> dict[str, Any]:
         """ccxt params of ``fetch_order(None, symbol, params)`` by client order id."""
-        raise NotImplementedError
 
     def set_raw_tap(self, tap: RawTap | None) -> None:
         """Hand every websocket frame to ``tap`` before it is parsed (raw recording)."""
