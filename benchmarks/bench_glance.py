@@ -19,8 +19,6 @@ import contextlib
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,6 +27,7 @@ from typing import Any
 
 import httpx
 from tests.factories import make_signal
+from tests.running import start_sim
 from websockets.sync.client import connect
 
 from dexcex.api.server import GlanceServer
@@ -79,15 +78,7 @@ def _listen(
 async def _event_to_screen(tmp: Path, every_ms: int, seconds: float) -> None:
     # The simulator in its own process, as the venues are: its work does not share this
     # event loop; the pipeline, the page's server and a client thread do.
-    sim = subprocess.Popen(  # noqa: ASYNC220 - started once, before the loop matters
-        [sys.executable, "-m", "dexcex.cli.main", "sim", "--speed", "1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "DEXCEX_LOG__LEVEL": "ERROR"},
-    )
-    assert sim.stdout is not None
-    desc = json.loads(sim.stdout.readline())
+    sim, desc, _ = start_sim("--speed", "1")
     clock = SimClock(desc["start_ms"], desc["wall0_ms"], desc["speed"])
     base = _settings(tmp, live=False)
     base = base.model_copy(update={"api": base.api.model_copy(update={"price_every_ms": every_ms})})

@@ -3,6 +3,7 @@ that need the whole thing from outside: the browser, Prometheus, webhooks."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -99,3 +101,21 @@ class Proc:
         return "".join(
             (self.tmp / f"{self.name}.{i}.log").read_text() for i in range(1, self.lives + 1)
         )
+
+
+def start_sim(*args: str) -> tuple[subprocess.Popen[str], dict[str, Any], str]:
+    """`dexcex sim ARGS` in its own process: (process, its description, the JSON line as
+    printed — what `--sim-connect` reads)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dexcex.cli.main", "sim", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "DEXCEX_LOG__LEVEL": "ERROR"},
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        proc.wait(10)
+        raise RuntimeError(f"the simulator did not start (exit {proc.returncode})")
+    return proc, json.loads(line), line

@@ -10,10 +10,7 @@ grows by design. ``SOAK_MINUTES`` and ``SOAK_SPEED`` shorten or speed it up.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +21,7 @@ from dexcex.pipeline.app import Pipeline, sim_endpoints
 from dexcex.sim.scenario import load_scenario
 from dexcex.sim.world import SimClock
 from dexcex.store import Database
+from tests.running import start_sim
 
 MINUTES = float(os.environ.get("SOAK_MINUTES", "30"))
 SPEED = float(os.environ.get("SOAK_SPEED", "3"))
@@ -39,24 +37,7 @@ def rss_mb() -> float:
 
 @pytest.mark.soak
 async def test_engine_memory_stays_flat_with_100_assets(tmp_path: Path) -> None:
-    sim = subprocess.Popen(  # noqa: ASYNC220 - started once, before the loop matters
-        [
-            sys.executable,
-            "-m",
-            "dexcex.cli.main",
-            "sim",
-            "--scenario",
-            "100-assets",
-            "--speed",
-            str(SPEED),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "DEXCEX_LOG__LEVEL": "ERROR"},
-    )
-    assert sim.stdout is not None
-    desc = json.loads(sim.stdout.readline())
+    sim, desc, _ = start_sim("--scenario", "100-assets", "--speed", str(SPEED))
     clock = SimClock(desc["start_ms"], desc["wall0_ms"], desc["speed"])
     sc = load_scenario("100-assets")
     db = Database.open(f"sqlite:///{tmp_path / 'soak.sqlite3'}", migrate=True)

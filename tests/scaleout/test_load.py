@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,7 +20,7 @@ import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from dexcex.sim.scenario import load_scenario
-from tests.running import Proc, free_port
+from tests.running import Proc, free_port, start_sim
 from tests.scaleout.test_redis_roles import STREAM
 
 MINUTES = float(os.environ.get("LOAD_MINUTES", "10"))
@@ -66,24 +64,8 @@ def quantile(m: dict[str, list[tuple[dict[str, str], float]]], name: str, q: flo
 def test_100_assets_two_collectors_one_engine(tmp_path: Path, redis_url: str) -> None:
     sc = load_scenario("100-assets")
     assets = json.dumps([a.model_dump(mode="json") for a in sc.asset_configs()])
-    sim = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dexcex.cli.main",
-            "sim",
-            "--scenario",
-            "100-assets",
-            "--speed",
-            str(SPEED),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "DEXCEX_LOG__LEVEL": "ERROR"},
-    )
-    assert sim.stdout is not None
-    (tmp_path / "sim.json").write_text(sim.stdout.readline(), encoding="utf-8")
+    sim, _, line = start_sim("--scenario", "100-assets", "--speed", str(SPEED))
+    (tmp_path / "sim.json").write_text(line, encoding="utf-8")
     base = {k: v for k, v in os.environ.items() if not k.startswith("DEXCEX_")}
     base |= {"DEXCEX_ASSETS": assets, "DEXCEX_LOG__LEVEL": "WARNING"}
     common = [

@@ -7,11 +7,8 @@ twice, and no signal is stored twice."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -27,7 +24,7 @@ from dexcex.pipeline.runner import shard_of
 from dexcex.sim.groundtruth import read_log
 from dexcex.sim.market.events import CexTradeEv, DexSwapEv
 from dexcex.store import Database
-from tests.running import Proc, free_port
+from tests.running import Proc, free_port, start_sim
 
 STREAM = "dexcex:events"
 SPEED = 4.0
@@ -52,25 +49,7 @@ def test_kill_and_restart_engine_and_collector_loses_and_duplicates_nothing(
     tmp_path: Path, redis_url: str
 ) -> None:
     truth_log = tmp_path / "truth.jsonl"
-    sim = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dexcex.cli.main",
-            "sim",
-            "--speed",
-            str(SPEED),
-            "--log",
-            str(truth_log),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "DEXCEX_LOG__LEVEL": "ERROR"},
-    )
-    assert sim.stdout is not None
-    desc_line = sim.stdout.readline()
-    desc = json.loads(desc_line)
+    sim, desc, desc_line = start_sim("--speed", str(SPEED), "--log", str(truth_log))
     (tmp_path / "sim.json").write_text(desc_line, encoding="utf-8")
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("DEXCEX_")}
     common = [
