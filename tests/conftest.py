@@ -1,8 +1,12 @@
-"""Shared fixtures: databases (SQLite always, PostgreSQL when configured), settings."""
+"""Shared fixtures: databases (SQLite always, PostgreSQL when configured), Redis (a
+server of each test's own, on a free loopback port), settings."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +16,7 @@ import structlog
 from sqlalchemy import create_engine, text
 
 from dexcex.store.engine import normalize_url
+from tests.running import free_port, listening
 
 PG_ENV = "DEXCEX_TEST_POSTGRES_URL"
 
@@ -71,3 +76,33 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.sqlite3'}"
     return str(request.getfixturevalue("pg_schema_url"))
+
+
+REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def _redis_or_skip() -> None:
+    if Path(REDIS).exists():
+        return
+    if _in_ci():
+        pytest.fail("redis-server is missing: .ci/run installs Debian's redis-server")
+    pytest.skip("redis-server not installed (apt-get install redis-server); CI runs this test")
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    _redis_or_skip()
+    port = free_port()
+    proc = subprocess.Popen(
+        [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    deadline = time.monotonic() + 10
+    while not listening(port):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(10)

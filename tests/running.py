@@ -94,6 +94,15 @@ class Proc:
         self.p.send_signal(signal.SIGTERM)
         try:
             return self.p.wait(30)
+        except subprocess.TimeoutExpired:
+            self.p.send_signal(signal.SIGUSR1)  # its threads' stacks, into its log
+            time.sleep(2)
+            self.p.kill()
+            self.p.wait(10)
+            self.log.close()
+            raise AssertionError(
+                f"{self.name} did not stop within 30 s of SIGTERM:\n{self.text()[-6000:]}"
+            ) from None
         finally:
             self.log.close()
 

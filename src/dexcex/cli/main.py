@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import faulthandler
+import signal
 import sys
 from pathlib import Path
 
@@ -88,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
 
     Usage errors are typer's own (exit 2); our errors never show a traceback.
     """
+    if hasattr(signal, "SIGUSR1"):
+        # `kill -USR1 <pid>` prints every thread's stack to stderr: how a process that
+        # does not stop can say where it waits, without stopping it
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         app(args=argv, prog_name="dexcex")
     except SystemExit as exc:

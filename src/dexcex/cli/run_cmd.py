@@ -19,8 +19,11 @@ from dexcex.cli.common import console, err_console, settings_of
 from dexcex.config import PipelineSettings, Settings
 from dexcex.core import CoreOutput
 from dexcex.domain import HealthState
+from dexcex.logs import get_logger
 from dexcex.pipeline.app import Pipeline
 from dexcex.pipeline.runner import running_pipeline, serve_until_stopped, shard_settings
+
+_log = get_logger("dexcex.run")
 
 _LIGHT = {
     HealthState.OK: "[green]●[/]",
@@ -214,6 +217,7 @@ async def _run(
             await serve_until_stopped(body, seconds)
         finally:
             if server is not None:
+                _log.info("stopping: page")
                 await server.stop()
     err_console.print(
         f"stopped: {pipe.engine.events:,} events, {pipe.engine.signals} signals "

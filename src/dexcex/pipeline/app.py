@@ -20,6 +20,7 @@ import msgspec
 from pydantic import SecretStr
 from redis.exceptions import RedisError
 
+from dexcex.aio import cancel_all
 from dexcex.config import Settings
 from dexcex.core import Core, CoreOutput
 from dexcex.domain import (
@@ -259,22 +260,27 @@ class Pipeline:
 
     async def stop(self) -> None:
         """Streams first, then the engine drains what is left; connections closed."""
+        _log.info("stopping: streams")
         await self.supervisor.stop()
         if self.publisher is not None:
+            _log.info("stopping: publisher")
             await self.publisher.stop()  # what the streams emitted reaches Redis
         if self.consumer is not None:
+            _log.info("stopping: consumer")
             await self.consumer.stop()
+        _log.info("stopping: engine")
         self.engine.stop()
+        await cancel_all(t for t in self._tasks if t.get_name() != "engine")
         for t in self._tasks:
-            if t.get_name() != "engine":
-                t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+            if t.get_name() == "engine":
+                await t  # its last batch is stored: never cut short
         if self.execution is not None:
+            _log.info("stopping: execution")
             await self.execution.stop()
         if self.alerts is not None:
+            _log.info("stopping: alerts")
             await self.alerts.stop()
+        _log.info("stopping: connections")
         for venue in self.venues.values():
             with contextlib.suppress(Exception):
                 await venue.close()

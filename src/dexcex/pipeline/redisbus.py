@@ -27,7 +27,7 @@ import msgspec
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
-from dexcex.aio import cancel_all
+from dexcex.aio import finish
 from dexcex.domain import MarketEvent, SourceHealth
 from dexcex.logs import get_logger
 from dexcex.pipeline.bus import MarketBus
@@ -54,6 +54,9 @@ class RedisPublisher:
         self._buf: list[bytes] = []
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # stop at this flag, between commands: a redis-py command cancelled mid-read can
+        # hang its caller for good
+        self._closing = False
         self.published = 0
         self.sent = 0
         self.errors = 0
@@ -68,7 +71,7 @@ class RedisPublisher:
         self._task = asyncio.create_task(self._run(), name="redis-publisher")
 
     async def _run(self) -> None:
-        while True:
+        while not self._closing:
             await self._ready.wait()
             await asyncio.sleep(self.flush_ms / 1000)
             await self.flush()
@@ -94,9 +97,12 @@ class RedisPublisher:
                 await asyncio.sleep(0.5)
 
     async def stop(self) -> None:
-        await cancel_all([self._task])
+        self._closing = True
+        self._ready.set()
+        await finish(self._task)
         with contextlib.suppress(RedisError, OSError):
-            await self.flush()
+            async with asyncio.timeout(10):
+                await self.flush()
         await self.redis.aclose()
 
 
@@ -128,6 +134,7 @@ class RedisConsumer:
     _pending: deque[_Pending] = field(default_factory=deque)
     _task: asyncio.Task[None] | None = None
     _own_from: Any = "0"
+    _closing: bool = False  # as the publisher's: stop between commands, not inside one
     clock: Any = None  # with one: ``on_latency`` gets emit → here, per event (ms)
     on_latency: Callable[[float], None] | None = None
     redis: Any = None
@@ -142,14 +149,16 @@ class RedisConsumer:
         self._task = asyncio.create_task(self._run(), name="redis-consumer")
 
     async def stop(self) -> None:
-        await cancel_all([self._task])
-        with contextlib.suppress(RedisError, OSError):
-            await self.ack()
+        self._closing = True
+        await finish(self._task)
+        with contextlib.suppress(RedisError, OSError, TimeoutError):
+            async with asyncio.timeout(10):
+                await self.ack()
         if self.redis is not None:
             await self.redis.aclose()
 
     async def _run(self) -> None:
-        while True:
+        while not self._closing:
             try:
                 # 1. what this consumer read before it died and never acknowledged
                 await self._read_own_pending()
@@ -161,6 +170,8 @@ class RedisConsumer:
             except (RedisError, OSError) as exc:
                 _log.warning("redis unavailable at start: retrying", error=str(exc))
                 await asyncio.sleep(0.5)
+        else:
+            return
         _log.info(
             "bus: picked up unacknowledged entries",
             own=self.recovered,
@@ -168,14 +179,13 @@ class RedisConsumer:
             consumer=self.consumer,
         )
         # 3. new entries
-        while True:
+        while not self._closing:
             try:
                 await self.ack()
-                if len(self.bus) > self.bus.capacity // 2:
-                    await asyncio.sleep(0.01)  # backpressure: the engine is behind
+                if not (room := await self._room()):
                     continue
                 got = await self.redis.xreadgroup(
-                    self.group, self.consumer, {self.stream: ">"}, count=self.batch, block=50
+                    self.group, self.consumer, {self.stream: ">"}, count=room, block=50
                 )
                 for _stream, entries in got or []:
                     self._take(entries)
@@ -183,11 +193,21 @@ class RedisConsumer:
                 _log.warning("redis unavailable: retrying", error=str(exc))
                 await asyncio.sleep(0.5)
 
+    async def _room(self) -> int:
+        """Backpressure: how many entries to read next (0: stopping). Waits while the
+        engine is behind (its bus over half full) and never reads more than the bus has
+        room for, so nothing read from the stream is dropped by the drop-oldest bus."""
+        while len(self.bus) > self.bus.capacity // 2:
+            if self._closing:
+                return 0
+            await asyncio.sleep(0.01)
+        return 0 if self._closing else min(self.batch, self.bus.capacity - len(self.bus))
+
     async def _read_own_pending(self) -> None:
         # resumes after the last entry taken, so a retry never takes one twice
-        while True:
+        while room := await self._room():
             got = await self.redis.xreadgroup(
-                self.group, self.consumer, {self.stream: self._own_from}, count=self.batch
+                self.group, self.consumer, {self.stream: self._own_from}, count=room
             )
             entries = got[0][1] if got else []
             if not entries:
@@ -197,9 +217,9 @@ class RedisConsumer:
 
     async def _claim(self) -> None:
         cursor: Any = "0-0"
-        while True:
+        while room := await self._room():
             res = await self.redis.xautoclaim(
-                self.stream, self.group, self.consumer, self.claim_idle_ms, cursor, count=self.batch
+                self.stream, self.group, self.consumer, self.claim_idle_ms, cursor, count=room
             )
             cursor, entries = res[0], res[1]
             self._take([e for e in entries if e[1]])
