@@ -180,6 +180,10 @@ def test_the_scale_out_override_validates_and_wires_redis() -> None:
         for c in ("collector0", "collector1")
     )
     assert shards == ["0/2", "1/2"]
+    for c in ("collector0", "collector1"):  # the health check asks the collector's own server
+        cmd = services[c]["command"]
+        port = cmd[cmd.index("--metrics-port") + 1]
+        assert f"127.0.0.1:{port}/healthz" in " ".join(services[c]["healthcheck"]["test"])
     for name, svc in services.items():
         if name != "migrate":
             assert "healthcheck" in svc, name

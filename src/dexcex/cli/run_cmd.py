@@ -128,6 +128,11 @@ def run(
     sim_connect: Path | None = typer.Option(
         None, "--sim-connect", help="Connect to a running `dexcex sim` (its printed JSON)."
     ),
+    metrics_port: int | None = typer.Option(
+        None,
+        "--metrics-port",
+        help="Collector: serve /metrics and /healthz on this port (bus.metrics_port).",
+    ),
 ) -> None:
     """Start every configured stream, the core, storage, execution and the One Glance page
     (http://127.0.0.1:8000). Paper mode unless live trading is enabled; the simulated
@@ -139,10 +144,13 @@ def run(
         settings = settings.model_copy(
             update={"pipeline": settings.pipeline.model_copy(update={"sim_connect": sim_connect})}
         )
+    bus_update: dict[str, object] = {}
     if redis is not None:
-        settings = settings.model_copy(
-            update={"bus": settings.bus.model_copy(update={"redis_url": redis})}
-        )
+        bus_update["redis_url"] = redis
+    if metrics_port is not None:
+        bus_update["metrics_port"] = metrics_port
+    if bus_update:
+        settings = settings.model_copy(update={"bus": settings.bus.model_copy(update=bus_update)})
     if role == "collector":
         try:
             k, n = (int(x) for x in shard.split("/"))
@@ -185,6 +193,13 @@ async def _run(
         signals = pipe.subscribe()
         started = time.monotonic()
         server = None
+        metrics_server = None
+        if role == "collector" and settings.bus.metrics_port:
+            from dexcex.api.metrics_server import MetricsServer
+
+            metrics_server = MetricsServer(pipe, settings.api.host, settings.bus.metrics_port)
+            await metrics_server.start()
+            err_console.print(f"metrics: {metrics_server.url}", highlight=False)
         if page and pipe.db is not None:
             from dexcex.api.server import GlanceServer
 
@@ -219,6 +234,8 @@ async def _run(
             if server is not None:
                 _log.info("stopping: page")
                 await server.stop()
+            if metrics_server is not None:
+                await metrics_server.stop()
     err_console.print(
         f"stopped: {pipe.engine.events:,} events, {pipe.engine.signals} signals "
         f"({pipe.engine.stored} stored), {pipe.bus.dropped} dropped"

@@ -261,6 +261,8 @@ class BusSettings(_Section):
     consumer: str = "engine-1"  # keep it across restarts: its pending entries are re-read
     maxlen: Annotated[int, Field(ge=1000)] = 1_000_000  # the stream is trimmed to about this
     shard: str = "0/1"  # a collector's K/N (set by --shard): names its health on the page
+    # a collector's own /metrics and /healthz on api.host (0: none; --metrics-port)
+    metrics_port: Annotated[int, Field(ge=0, le=65535)] = 0
 
 
 class StoreSettings(_Section):
