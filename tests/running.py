@@ -106,6 +106,13 @@ class Proc:
         finally:
             self.log.close()
 
+    def reap(self) -> None:
+        """Kill it if it still runs: a failed test leaves no process behind."""
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait(10)
+        self.log.close()
+
     def text(self) -> str:
         return "".join(
             (self.tmp / f"{self.name}.{i}.log").read_text() for i in range(1, self.lives + 1)

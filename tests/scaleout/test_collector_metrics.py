@@ -48,7 +48,6 @@ def test_a_collector_serves_its_own_metrics(tmp_path: Path, redis_url: str) -> N
         assert {"mexc", "birdeye"} <= {s["name"] for s in health["sources"]}
         assert collector.stop() == 0, collector.text()[-2000:]
     finally:
-        if collector.p.poll() is None:
-            collector.kill()
+        collector.reap()
         sim.send_signal(signal.SIGTERM)
         sim.wait(20)

@@ -130,6 +130,8 @@ def test_100_assets_two_collectors_one_engine(tmp_path: Path, redis_url: str) ->
         for name in ("collector0", "collector1", "engine"):
             if name in procs and procs[name].p.poll() is None:
                 procs[name].stop()
+            if name in procs:
+                procs[name].reap()
         sim.send_signal(signal.SIGTERM)
         sim.wait(30)
     p50 = quantile(m, "dexcex_bus_latency_seconds", 0.5)

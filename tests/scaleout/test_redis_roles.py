@@ -62,6 +62,7 @@ def test_kill_and_restart_engine_and_collector_loses_and_duplicates_nothing(
     ]
     db_path = tmp_path / "engine" / "dexcex.sqlite3"
     r = redis.Redis.from_url(redis_url)
+    procs: list[Proc] = []
     try:
         collectors = [
             Proc(
@@ -85,7 +86,9 @@ def test_kill_and_restart_engine_and_collector_loses_and_duplicates_nothing(
             # more signals, so a restart has something to (not) duplicate
             "DEXCEX_CORE__SIGNALS__MIN_CONFIDENCE": "0.3",
         }
+        procs += collectors
         engine = Proc("engine", [*common, "--role", "engine"], tmp_path, engine_env)
+        procs.append(engine)
 
         def wall(seconds: float) -> None:
             time.sleep(seconds)
@@ -131,6 +134,8 @@ def test_kill_and_restart_engine_and_collector_loses_and_duplicates_nothing(
         groups = r.xinfo_groups(STREAM)
         entries = r.xrange(STREAM)
     finally:
+        for p in procs:
+            p.reap()
         sim.send_signal(signal.SIGTERM)
         sim.wait(20)
 

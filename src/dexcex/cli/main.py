@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import signal
 import sys
@@ -92,8 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     """
     if hasattr(signal, "SIGUSR1"):
         # `kill -USR1 <pid>` prints every thread's stack to stderr: how a process that
-        # does not stop can say where it waits, without stopping it
-        faulthandler.register(signal.SIGUSR1, all_threads=True)
+        # does not stop can say where it waits, without stopping it. Not where stderr is
+        # no file (an embedding host, a test runner capturing it).
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         app(args=argv, prog_name="dexcex")
     except SystemExit as exc:
