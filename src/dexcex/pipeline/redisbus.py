@@ -100,9 +100,11 @@ class RedisPublisher:
         self._closing = True
         self._ready.set()
         await finish(self._task)
-        with contextlib.suppress(RedisError, OSError):
+        with contextlib.suppress(RedisError, OSError):  # OSError: TimeoutError too
             async with asyncio.timeout(10):
                 await self.flush()
+        if self._buf:
+            _log.error("stopped with events Redis never took", lost=len(self._buf))
         await self.redis.aclose()
 
 
