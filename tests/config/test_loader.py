@@ -136,3 +136,12 @@ def test_a_secret_never_appears_in_show_repr_or_logs(
 
 def test_live_trading_is_off_by_default() -> None:
     assert load_settings().live.enabled is False
+
+
+def test_accuracy_exclusion_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().accuracy.min_share == 0.95
+    monkeypatch.setenv("DEXCEX_ACCURACY__MIN_SHARE", "0")
+    assert load_settings().accuracy.min_share == 0
+    monkeypatch.setenv("DEXCEX_ACCURACY__MIN_SHARE", "1.5")
+    with pytest.raises(ConfigError, match="min_share"):
+        load_settings()

@@ -68,6 +68,9 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningEng
         env={
             "DEXCEX_CORE__SIGNALS__MIN_CONFIDENCE": "0.52",
             "DEXCEX_CORE__SIGNALS__MOVE_MULTIPLIER": "20",
+            # the light under test is the outage's: a source kept out for disagreeing
+            # prices also shows amber (tests/monitor/test_accuracy.py covers the exclusion)
+            "DEXCEX_ACCURACY__MIN_SHARE": "0",
         },
     )
     yield e  # type: ignore[misc]

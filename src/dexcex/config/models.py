@@ -228,6 +228,16 @@ class ExecutionSettings(_Section):
     auto_paper: bool = False
 
 
+class AccuracyConfig(_Section):
+    """Data accuracy (monitor.accuracy): a DEX source that agrees with the others in less
+    than ``min_share`` of its recent samples is kept from signal generation until it
+    recovers. 0 never excludes (the disagreement is still measured and shown)."""
+
+    min_share: Annotated[float, Field(ge=0, le=1)] = 0.95
+    window: Annotated[int, Field(ge=10)] = 200  # samples per source
+    min_samples: Annotated[int, Field(ge=1)] = 20  # before any verdict
+
+
 class AlertSettings(_Section):
     """Alert rules, their de-duplication, and where alerts go besides the log, the page
     and the ``alerts`` table."""

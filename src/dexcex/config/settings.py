@@ -23,6 +23,7 @@ from pydantic_settings import (
 
 from dexcex.config.core_settings import CoreSettings
 from dexcex.config.models import (
+    AccuracyConfig,
     AlertSettings,
     ApiSettings,
     AssetConfig,
@@ -116,6 +117,7 @@ class Settings(BaseSettings):
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     execution: ExecutionSettings = Field(default_factory=ExecutionSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    accuracy: AccuracyConfig = Field(default_factory=AccuracyConfig)
     bus: BusSettings = Field(default_factory=BusSettings)
 
     @classmethod

@@ -35,7 +35,7 @@ from dexcex.domain import (
 )
 from dexcex.execution.service import ExecutionService
 from dexcex.logs import get_logger
-from dexcex.monitor.accuracy import AccuracyMonitor
+from dexcex.monitor.accuracy import AccuracyMonitor, AccuracySettings
 from dexcex.monitor.alerts import AlertEvent, AlertService
 from dexcex.monitor.metrics import Metrics
 from dexcex.pipeline.backoff import Backoff
@@ -179,8 +179,11 @@ class Pipeline:
         self.accuracy: AccuracyMonitor | None = None
         if self.core is not None:
             core = self.core
+            a = s.accuracy
             self.accuracy = AccuracyMonitor(
-                self.clock, lambda v, sym: core.asset_of_market(VenueId(v), sym)
+                self.clock,
+                lambda v, sym: core.asset_of_market(VenueId(v), sym),
+                AccuracySettings(min_share=a.min_share, window=a.window, min_samples=a.min_samples),
             )
             self.engine.on_event.append(self.accuracy.observe)
             self.engine.excluded_sources = self.accuracy.excluded  # the same set, live
