@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.targets import MISSED
+
 
 def main() -> int:
     here = Path(__file__).parent
@@ -24,6 +26,10 @@ def main() -> int:
         started = time.perf_counter()
         module.run()
         print(f"({time.perf_counter() - started:.1f} s)", flush=True)
+    if MISSED:
+        print(f"\nbudgets NOT MET: {'; '.join(MISSED)}", flush=True)
+        return 1
+    print("\nevery budget met", flush=True)
     return 0
 
 

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from benchmarks import reference_stream
+from benchmarks.targets import check
 from dexcex.config.core_settings import CoreSettings
 from dexcex.core import Core
 from dexcex.domain import (
@@ -158,7 +159,8 @@ def _throughput(
     print(
         f"throughput, {name}: {len(events):,} events, {signals:,} signals; best of 3: "
         f"{best:,.0f} events/s (target {TARGET_EVENTS_PER_S:,}; "
-        f"ratio {best / TARGET_EVENTS_PER_S:.2f})",
+        f"ratio {best / TARGET_EVENTS_PER_S:.2f}; "
+        f"{check(f'core throughput, {name}', best >= TARGET_EVENTS_PER_S)})",
         flush=True,
     )
 
@@ -182,7 +184,8 @@ def _latency(assets: list[Asset], events: list[MarketEvent], settings: CoreSetti
         f"latency per event, intensity ≥ 0.5 (event in → readings, and where it triggers the "
         f"signal and risk decision out): p50 {q[49]:.1f} µs, p99 {q[98]:.1f} µs, "
         f"max {max(lat):,.0f} µs (target p99 < {TARGET_P99_US:.0f} µs; "
-        f"ratio {TARGET_P99_US / q[98]:.0f}x under)"
+        f"ratio {TARGET_P99_US / q[98]:.0f}x under; "
+        f"{check('core latency p99', q[98] < TARGET_P99_US)})"
     )
     if len(sig_lat) >= 2:
         qs = statistics.quantiles(sig_lat, n=100)

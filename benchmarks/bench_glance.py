@@ -30,6 +30,7 @@ from tests.factories import make_signal
 from tests.running import start_sim
 from websockets.sync.client import connect
 
+from benchmarks.targets import check
 from dexcex.api.server import GlanceServer
 from dexcex.config import Settings, load_settings
 from dexcex.core import CoreOutput
@@ -117,7 +118,10 @@ async def _event_to_screen(tmp: Path, every_ms: int, seconds: float) -> None:
         f"{len(every):,} price messages p50 {_q(every, 50):.1f} ms, p99 {_q(every, 99):.1f} ms"
     )
     if every_ms == 0:
-        line += f" (target p99 < 50; ratio {_q(every, 99) / 50:.2f})"
+        line += (
+            f" (target p99 < 50; ratio {_q(every, 99) / 50:.2f}; "
+            f"{check('venue event → screen p99', _q(every, 99) < 50)})"
+        )
     else:
         line += f"; {len(held):,} of them held back by the throttle"
     if sig:
@@ -174,7 +178,12 @@ async def _clicks(tmp: Path, *, live: bool) -> None:
     what = "live on the simulator's MEXC: click → acknowledged" if live else "paper: click → answer"
     print(
         f"{what}, {len(lat)} clicks: p50 {_q(lat, 50):.1f} ms, p95 {_q(lat, 95):.1f} ms"
-        + (f" (target p95 < 250; ratio {_q(lat, 95) / 250:.2f})" if live else "")
+        + (
+            f" (target p95 < 250; ratio {_q(lat, 95) / 250:.2f}; "
+            f"{check('click → acknowledged p95', _q(lat, 95) < 250)})"
+            if live
+            else ""
+        )
         + (
             f"; click → filled p50 {_q(to_fill, 50):.0f} ms, p95 {_q(to_fill, 95):.0f} ms"
             f" ({len(to_fill)} fills)"

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from benchmarks.bench_core import build_events
+from benchmarks.targets import check
 from dexcex.config import Settings
 from dexcex.config.core_settings import CoreSettings
 from dexcex.domain import ManualClock
@@ -64,6 +65,7 @@ def run() -> None:
                 f"replay, {name}: {res.events:,} events, {res.signals:,} signals"
                 + (f" ({res.stored:,} stored)" if store else "")
                 + f", {res.seconds:.1f} s: {res.rate:,.0f} events/s "
-                f"(target {TARGET:,}; ratio {res.rate / TARGET:.2f})",
+                f"(target {TARGET:,}; ratio {res.rate / TARGET:.2f}; "
+                f"{check(f'replay, {name}', res.rate >= TARGET)})",
                 flush=True,
             )

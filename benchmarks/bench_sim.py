@@ -10,6 +10,7 @@ import time
 
 import websockets
 
+from benchmarks.targets import check
 from dexcex.sim.market.model import MarketSim
 from dexcex.sim.scenario import Scenario, load_scenario
 from dexcex.sim.world import run_sim
@@ -29,7 +30,8 @@ def generation(assets: int = 10, minutes: int = 30) -> float:
     print(
         f"generation, {assets} assets, {minutes} virtual min: {m.events_emitted:,} events, "
         f"best of 3: {best:,.0f} events/s (target {TARGET_EVENTS_PER_S:,}; "
-        f"ratio {best / TARGET_EVENTS_PER_S:.2f})"
+        f"ratio {best / TARGET_EVENTS_PER_S:.2f}; "
+        f"{check('simulator generation', best >= TARGET_EVENTS_PER_S)})"
     )
     return best
 

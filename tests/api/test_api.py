@@ -67,6 +67,25 @@ class Rig(SimpleNamespace):
 
 
 def make_rig(tmp_path: Path, settings: Settings | None = None) -> Iterator[Rig]:
+    g, service = make_glance(tmp_path, settings)
+    with TestClient(create_app(g), headers={"host": "127.0.0.1:8000"}) as client:
+        yield Rig(
+            client=client,
+            db=g.db,
+            clock=g.clock,
+            service=service,
+            hub=g.hub,
+            token=g.token,
+            health=g.pipeline.health(),
+        )
+    g.db.close()
+
+
+def make_glance(
+    tmp_path: Path, settings: Settings | None = None
+) -> tuple[Glance, ExecutionService]:
+    """What the API reads from: three stored signals (two approved), an execution service
+    in paper mode, canned health. No server is started."""
     base = settings or load_settings()
     s = base.model_copy(
         update={
@@ -104,17 +123,7 @@ def make_rig(tmp_path: Path, settings: Settings | None = None) -> Iterator[Rig]:
         sig = make_signal(i, ts=T0 + i * 1000, asset="wif" if i < 3 else "bonk")
         db.signals.add_decided([(sig, approve(sig.id, approved=i != 2))])
         service.offer(CoreOutput(sig, approve(sig.id, approved=i != 2)))
-    with TestClient(create_app(g), headers={"host": "127.0.0.1:8000"}) as client:
-        yield Rig(
-            client=client,
-            db=db,
-            clock=clock,
-            service=service,
-            hub=hub,
-            token=token,
-            health=health,
-        )
-    db.close()
+    return g, service
 
 
 @pytest.fixture
@@ -329,3 +338,16 @@ def test_the_vendored_files_are_the_ones_npm_pinned() -> None:
     assert pinned["uplot"]["version"] == "1.6.32"
     for name, digest in pinned["sha256"].items():
         assert hashlib.sha256((vendor / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_the_feed_reads_every_column_its_rows_show(rig: Rig) -> None:
+    """The list reads SIGNAL_OUT_COLUMNS only: a field the row shows but the list does not
+    read would silently be empty on the page."""
+    from dexcex.api.app import SIGNAL_OUT_COLUMNS, _signal_out
+
+    r = rig.client.post("/api/signals/sig-00000003/execute", headers=auth(rig), json={})
+    assert r.status_code == 200  # an executed signal: order and fill columns filled too
+    full = rig.db.signals.latest(10)
+    narrow = rig.db.signals.latest(10, columns=SIGNAL_OUT_COLUMNS)
+    assert [_signal_out(a) for a in full] == [_signal_out(b) for b in narrow]
+    assert any(a["risk_decision"] is not None for a in full)

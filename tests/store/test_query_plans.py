@@ -55,7 +55,13 @@ def test_one_glance_queries_use_indexes_without_sorting(db_url: str) -> None:
             "page2": "ix_signals_created_ms_id",
         }
         for name, plan in plans.items():
-            assert index[name] in plan, name
+            if db.engine.dialect.name == "sqlite":
+                assert index[name] in plan, name
+            else:
+                # signals is partitioned by day there: the newest partitions are read in
+                # order (an ordered Append, no Sort) through their copies of the index,
+                # named <partition>_<columns>_idx
+                assert index[name].removeprefix("ix_signals") + "_idx" in plan, name
             if db.engine.dialect.name == "sqlite":
                 assert "TEMP B-TREE" not in plan, name  # the index gives the order
                 assert "SCAN signals\n" not in plan + "\n", name

@@ -97,3 +97,45 @@ def restore_cmd(
         f"[green]restored[/] {path} into {_shown(target)} "
         f"({sum(counts.values()):,} rows in {len(counts)} tables)"
     )
+
+
+@app.command("prune")
+def prune_cmd(
+    ctx: typer.Context,
+    signals_days: int | None = typer.Option(
+        None,
+        "--signals-days",
+        min=1,
+        help="Keep this many whole days of signals before today "
+        "(default: store.retention_signals_days; unset keeps all).",
+    ),
+    health_days: int | None = typer.Option(
+        None,
+        "--health-days",
+        min=1,
+        help="The same for health samples (default: store.retention_health_days).",
+    ),
+    url: str | None = UrlOption,
+) -> None:
+    """Apply the retention policy now (the engine also does, every store.prune_every_s):
+    PostgreSQL drops whole daily partitions, SQLite deletes rows."""
+    import time
+
+    from dexcex.store import Database
+
+    st = settings_of(ctx).store
+    target = _url(ctx, url)
+    db = Database.open(target)
+    try:
+        done = db.prune(
+            int(time.time() * 1000),
+            signals_days=signals_days or st.retention_signals_days,
+            health_days=health_days or st.retention_health_days,
+        )
+    finally:
+        db.close()
+    if not done:
+        console.print("nothing to prune: no retention is set")
+    for r in done:
+        how = f" ({r.partitions} daily partitions dropped)" if r.partitions else ""
+        console.print(f"{r.table}: {r.rows:,} rows removed{how}")

@@ -281,6 +281,13 @@ class StoreSettings(_Section):
     url: str | None = None
     pool_size: Annotated[int, Field(ge=1, le=100)] = 5
     echo: bool = False
+    # Retention in whole UTC days before today; unset keeps everything. Signals are the
+    # dataset, so they are kept unless you say otherwise; health samples (one per source
+    # every few seconds) are not worth keeping for long. PostgreSQL drops whole daily
+    # partitions, SQLite deletes rows.
+    retention_signals_days: Annotated[int, Field(ge=1)] | None = None
+    retention_health_days: Annotated[int, Field(ge=1)] | None = 14
+    prune_every_s: Annotated[float, Field(gt=0)] = 3600.0
 
 
 class ApiSettings(_Section):

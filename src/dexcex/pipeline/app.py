@@ -353,6 +353,7 @@ class Pipeline:
         p = self.settings.pipeline
         loop = asyncio.get_running_loop()
         next_health = loop.time() + p.health_every_s
+        next_prune = loop.time()  # once at start, then every store.prune_every_s
         while True:
             await asyncio.sleep(1.0)
             await self._share_health()
@@ -366,3 +367,29 @@ class Pipeline:
                     await asyncio.to_thread(self.db.health.add, samples)
                 except Exception:
                     _log.exception("could not store health samples")
+            if self.db is not None and loop.time() >= next_prune:
+                next_prune = loop.time() + self.settings.store.prune_every_s
+                await self._prune()
+
+    async def _prune(self) -> None:
+        assert self.db is not None
+        st = self.settings.store
+        try:
+            done = await asyncio.to_thread(
+                self.db.prune,
+                self.clock.now_ms(),
+                signals_days=st.retention_signals_days,
+                health_days=st.retention_health_days,
+            )
+        except Exception:
+            _log.exception("retention: could not prune")
+            return
+        for r in done:
+            if r.rows or r.partitions:
+                _log.info(
+                    "retention",
+                    table=r.table,
+                    rows=r.rows,
+                    partitions=r.partitions,
+                    before_ms=r.cutoff_ms,
+                )

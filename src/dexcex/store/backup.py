@@ -15,16 +15,18 @@ from sqlalchemy.engine import URL
 
 from dexcex.domain import ConfigError
 from dexcex.store.engine import make_engine, normalize_url
+from dexcex.store.partitions import is_partition
 
 __all__ = ["backup", "restore", "row_counts"]
 
 
 def row_counts(url: str) -> dict[str, int]:
-    """Rows per table (what a backup must keep)."""
+    """Rows per table (what a backup must keep); a partitioned table's rows count once,
+    under its own name."""
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            names = sorted(inspect(conn).get_table_names())
+            names = sorted(n for n in inspect(conn).get_table_names() if not is_partition(n))
             return {
                 n: int(conn.execute(select(func.count()).select_from(table(n))).scalar_one())
                 for n in names

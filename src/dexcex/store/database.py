@@ -10,6 +10,7 @@ from dexcex.store.engine import make_engine
 from dexcex.store.migrate import current_revision, head_revision, upgrade
 from dexcex.store.monitor_store import AlertStore, HealthStore
 from dexcex.store.order_store import FillStore, OrderStore
+from dexcex.store.partitions import Partitions, PruneResult
 from dexcex.store.signal_store import SignalStore
 
 __all__ = ["Database"]
@@ -21,10 +22,11 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessions: sessionmaker[Session] = sessionmaker(engine, expire_on_commit=False)
-        self.signals = SignalStore(self.sessions)
+        self.partitions = Partitions(engine)
+        self.signals = SignalStore(self.sessions, self.partitions)
         self.orders = OrderStore(self.sessions)
         self.fills = FillStore(self.sessions)
-        self.health = HealthStore(self.sessions)
+        self.health = HealthStore(self.sessions, self.partitions)
         self.alerts = AlertStore(self.sessions)
 
     @classmethod
@@ -43,6 +45,17 @@ class Database:
                 "run `dexcex db upgrade`"
             )
         return cls(engine)
+
+    def prune(
+        self, now_ms: int, *, signals_days: int | None, health_days: int | None
+    ) -> list[PruneResult]:
+        """Retention: drop signals and health samples older than the last N whole UTC days
+        (None keeps them all)."""
+        out = []
+        for table, days in (("signals", signals_days), ("source_health", health_days)):
+            if days is not None:
+                out.append(self.partitions.prune(table, days, now_ms))
+        return out
 
     def close(self) -> None:
         self.engine.dispose()

@@ -47,6 +47,10 @@ class SignalRow(Base):
     Written at creation (identity, DEX side, CEX side, scores), then updated by risk,
     execution and labeling. ``features`` keeps the full feature vector as JSON so a new
     feature needs no migration.
+
+    On PostgreSQL the table is partitioned by UTC day on ``created_ms`` (migration 0004,
+    ``store/partitions.py``), so its primary key there is (id, created_ms); the id alone
+    stays unique, as it embeds the creation time, and is what the ORM keys rows by.
     """
 
     __tablename__ = "signals"
@@ -201,6 +205,9 @@ class FillRow(Base):
 
 
 class SourceHealthRow(Base):
+    """One health sample of one source. Partitioned by UTC day on ``ts_ms`` on PostgreSQL
+    (primary key (id, ts_ms) there), like ``signals``."""
+
     __tablename__ = "source_health"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dexcex.domain import HealthState, SourceHealth, SourceKind
 from dexcex.store.models import AlertRow, SourceHealthRow
+from dexcex.store.partitions import Partitions
 
 __all__ = ["Alert", "AlertStore", "HealthStore"]
 
@@ -29,10 +30,12 @@ class Alert(msgspec.Struct, frozen=True):
 
 
 class HealthStore:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], partitions: Partitions) -> None:
         self._sessions = sessions
+        self._partitions = partitions
 
     def add(self, samples: Iterable[SourceHealth]) -> int:
+        samples_list = list(samples)
         rows = [
             {
                 "ts_ms": h.ts,
@@ -51,9 +54,10 @@ class HealthStore:
                 "latency_p99_ms": h.latency_p99_ms,
                 "detail": h.detail,
             }
-            for h in samples
+            for h in samples_list
         ]
         if rows:
+            self._partitions.ensure("source_health", (h.ts for h in samples_list))
             with self._sessions.begin() as session:
                 session.execute(insert(SourceHealthRow), rows)
         return len(rows)

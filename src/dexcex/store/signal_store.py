@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dexcex.domain import NotFound, RiskDecision, Signal, SignalStatus
 from dexcex.store.models import HORIZONS, SignalRow
+from dexcex.store.partitions import Partitions
 
 __all__ = ["OUTCOME_COLUMNS", "SignalStore", "risk_values", "signal_to_row"]
 
@@ -91,8 +92,9 @@ def _as_dict(row: SignalRow) -> dict[str, Any]:
 class SignalStore:
     """Repository of signals. Reads return plain dicts keyed by column name."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], partitions: Partitions) -> None:
         self._sessions = sessions
+        self._partitions = partitions
 
     def add(self, signal: Signal) -> None:
         """Persist a new signal. Must happen before it is shown or executed."""
@@ -102,6 +104,7 @@ class SignalStore:
         rows = [signal_to_row(s) for s in signals]
         if not rows:
             return 0
+        self._partitions.ensure("signals", (r["created_ms"] for r in rows))
         with self._sessions.begin() as session:
             session.execute(insert(SignalRow), rows)
         return len(rows)
@@ -214,6 +217,7 @@ class SignalStore:
         if not rows:
             return set()
         ids = [r["id"] for r in rows]
+        self._partitions.ensure("signals", (r["created_ms"] for r in rows))
         with self._sessions.begin() as session:
             known = set(session.scalars(select(SignalRow.id).where(SignalRow.id.in_(ids))))
             fresh, seen = [], set(known)

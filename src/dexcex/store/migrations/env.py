@@ -6,9 +6,15 @@ from alembic import context
 
 from dexcex.store.engine import make_engine
 from dexcex.store.models import Base
+from dexcex.store.partitions import is_partition
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """Day partitions are managed at run time, not by migrations."""
+    return not (type_ == "table" and name is not None and is_partition(name))
 
 
 def run_migrations_online() -> None:
@@ -21,6 +27,7 @@ def run_migrations_online() -> None:
                 # SQLite cannot ALTER most things: batch mode rebuilds tables instead.
                 render_as_batch=connection.dialect.name == "sqlite",
                 compare_type=True,
+                include_name=include_name,
             )
             with context.begin_transaction():
                 context.run_migrations()
