@@ -46,6 +46,26 @@ def test_sim_prints_every_endpoint_serves_and_stops_cleanly() -> None:
     assert code == 0
 
 
+def test_a_scenario_file_is_served_as_written(tmp_path: Path) -> None:
+    # its own name, seed and assets, not a packaged scenario looked up by name
+    path = tmp_path / "mine.toml"
+    path.write_text('name = "mine"\ndescription = "x"\nseed = 11\nassets = ["wif"]\n')
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dexcex.cli.main", "sim", "--scenario", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        desc = json.loads(proc.stdout.readline())
+        assert desc["scenario"] == "mine" and desc["seed"] == 11
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=20)
+    assert code == 0
+
+
 def test_virtual_run_writes_the_ground_truth(tmp_path: Path) -> None:
     log = tmp_path / "gt.jsonl.zst"
     proc = subprocess.run(

@@ -173,8 +173,14 @@ def test_the_scale_out_override_validates_and_wires_redis() -> None:
     merged = _merge(compose(), scale)
     assert schema_errors(merged) == []
     services = merged["services"]
-    assert {"redis", "collector0", "collector1"} <= set(services)
+    assert {"redis", "collector0", "collector1", "api"} <= set(services)
     assert services["app"]["command"][2:4] == ["--role", "engine"]
+    assert services["api"]["command"][2:4] == ["--role", "api"]
+    # the page process reads the engine's database
+    assert (
+        services["api"]["environment"]["DEXCEX_STORE__URL"]
+        == services["app"]["environment"]["DEXCEX_STORE__URL"]
+    )
     shards = sorted(
         services[c]["command"][services[c]["command"].index("--shard") + 1]
         for c in ("collector0", "collector1")

@@ -113,6 +113,8 @@ class Glance:
     pipeline: Any = None  # dexcex.pipeline.app.Pipeline (typed loosely: no import cycle)
     started: float = field(default_factory=time.monotonic)
     static_dir: Path | None = None
+    # an engine in another process (``--role api``): dexcex.api.relay.RemoteEngine
+    remote: Any = None
 
     @property
     def execution(self) -> Any:
@@ -225,20 +227,35 @@ def _signal_routes(app: FastAPI, g: Glance, require_token: Any) -> None:
     async def execute_signal(
         signal_id: Annotated[str, _id_path()], body: ExecuteIn | None = None
     ) -> ExecuteOut:
-        ex = g.execution
-        if ex is None:
-            raise HTTPException(409, "this server does not run an engine: nothing can execute")
-        if ex.signal_output(signal_id) is None:
-            known = await asyncio.to_thread(g.db.signals.get, signal_id)
-            if known is None:
-                raise HTTPException(404, f"no signal {signal_id!r}")
-            raise HTTPException(409, "too old to execute: only recent signals can be")
-        if g.mode is TradingMode.LIVE and not (body and body.confirm):
-            raise HTTPException(409, "live mode: confirm the order (confirm: true)")
-        res = await ex.execute(signal_id)
-        if res.order is None:
-            raise HTTPException(409, f"not executed: {res.refused}")
-        return ExecuteOut(signal_id=signal_id, mode=g.mode.value, order=order_out(res.order))
+        confirm = bool(body and body.confirm)
+        if g.execution is None and g.remote is not None:
+            answer = await g.remote.execute(signal_id, confirm)
+        else:
+            answer = await execute_click(g, signal_id, confirm)
+        if answer["status"] != 200:
+            raise HTTPException(answer["status"], answer["detail"])
+        return ExecuteOut.model_validate(answer["body"])
+
+
+async def execute_click(g: Glance, signal_id: str, confirm: bool) -> dict[str, Any]:
+    """One click, as this process's engine takes it: ``{"status": 200, "body": …}`` or
+    ``{"status": 404|409, "detail": …}`` (the page's route and an API process's forwarded
+    clicks both come here)."""
+    ex = g.execution
+    if ex is None:
+        return {"status": 409, "detail": "this server does not run an engine: nothing can execute"}
+    if ex.signal_output(signal_id) is None:
+        known = await asyncio.to_thread(g.db.signals.get, signal_id)
+        if known is None:
+            return {"status": 404, "detail": f"no signal {signal_id!r}"}
+        return {"status": 409, "detail": "too old to execute: only recent signals can be"}
+    if g.mode is TradingMode.LIVE and not confirm:
+        return {"status": 409, "detail": "live mode: confirm the order (confirm: true)"}
+    res = await ex.execute(signal_id)
+    if res.order is None:
+        return {"status": 409, "detail": f"not executed: {res.refused}"}
+    out = ExecuteOut(signal_id=signal_id, mode=g.mode.value, order=order_out(res.order))
+    return {"status": 200, "body": out.model_dump()}
 
 
 def _state_routes(app: FastAPI, g: Glance) -> None:
@@ -442,6 +459,8 @@ def _marks(g: Glance) -> dict[str, float]:
 
 def _positions(g: Glance) -> list[PositionOut]:
     ex = g.execution
+    if ex is None and g.remote is not None:
+        return [PositionOut.model_validate(p) for p in g.remote.latest.get("positions", [])]
     if ex is None:
         return []
     marks = _marks(g)
@@ -489,6 +508,8 @@ def _positions(g: Glance) -> list[PositionOut]:
 
 def _assets(g: Glance) -> list[AssetOut]:
     core = getattr(g.pipeline, "core", None)
+    if core is None and g.remote is not None:
+        return [AssetOut.model_validate(a) for a in g.remote.latest.get("assets", [])]
     if core is None:
         return []
     symbols = {a.id: a.cex[0].symbol if a.cex else None for a in g.settings.domain_assets()}
@@ -567,7 +588,36 @@ def sources(g: Glance) -> list[SourceOut]:
     return out
 
 
+_ENGINE_QUIET_MS = 10_000  # the engine relays its state every second
+
+
 def _status(g: Glance) -> StatusOut:
+    if g.remote is not None and g.remote.status is not None:
+        st = StatusOut.model_validate(g.remote.status)  # the engine's, as it last sent it
+        age = int(time.time() * 1000) - (g.remote.last_ms or 0)
+        if age > _ENGINE_QUIET_MS:  # its lights are as old as that: say so, in red
+            st.sources.insert(
+                0,
+                SourceOut(
+                    name="engine",
+                    kind="engine",
+                    state="down",
+                    light="red",
+                    connected=False,
+                    active=False,
+                    last_msg_age_ms=age,
+                    msg_rate=0.0,
+                    errors=0,
+                    rate_limited=0,
+                    reconnects=0,
+                    rejected=0,
+                    latency_p50_ms=None,
+                    latency_p99_ms=None,
+                    detail=f"no word from the engine for {age / 1000:.0f} s: the rest is as "
+                    "it last said",
+                ),
+            )
+        return st
     pipe = g.pipeline
     ex = g.execution
     core = getattr(pipe, "core", None)

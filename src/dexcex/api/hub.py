@@ -16,6 +16,7 @@ changes, else every few seconds), ``alert``.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,8 @@ class Hub:
     seq: int = 0
     clients: set[Client] = field(default_factory=set)
     sent: int = 0
+    # told every message as it is published (the page relay to API processes elsewhere)
+    listeners: list[Callable[[str, Any], None]] = field(default_factory=list)
     _last_price: dict[tuple[str, str], int] = field(default_factory=dict)
     _pending: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
@@ -75,6 +78,8 @@ class Hub:
             except asyncio.QueueFull:
                 c.dropped = True
         self.sent += 1
+        for listener in self.listeners:
+            listener(kind, data)
 
     def on_market(self, ev: MarketEvent) -> None:
         """Bus tap: prices as they arrive (before the engine's reorder window)."""

@@ -23,7 +23,7 @@ from dexcex.domain import Order
 from dexcex.logs import get_logger
 from dexcex.store.signal_store import risk_values, signal_to_row
 
-__all__ = ["GlanceServer", "signal_message"]
+__all__ = ["ApiServer", "GlanceServer", "signal_message", "start_uvicorn"]
 
 _log = get_logger("dexcex.api")
 
@@ -33,6 +33,32 @@ def signal_message(out: CoreOutput) -> dict[str, Any]:
     row = signal_to_row(out.signal)
     row.update(risk_values(out.decision, out.signal.status))
     return _signal_out(row).model_dump()
+
+
+async def start_uvicorn(
+    app: Any, host: str, port: int
+) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
+    """uvicorn on this event loop; returns the server, its task and the port it got."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        ws_ping_interval=20,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(), name="api")
+    async with asyncio.timeout(10):
+        while not server.started:
+            if task.done():  # e.g. the port is taken
+                task.result()
+                raise OSError(f"the page's server did not start on http://{host}:{port}")
+            await asyncio.sleep(0.02)
+    if port == 0:
+        port = int(server.servers[0].sockets[0].getsockname()[1])
+    return server, task, port
 
 
 class GlanceServer:
@@ -57,36 +83,21 @@ class GlanceServer:
         self._server: uvicorn.Server | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._last_status: Any = None
+        # set when API processes elsewhere show this engine's page (``--role api``): then
+        # the periodic state goes out even with no browser connected here
+        self.relayed = False
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     async def start(self) -> None:
-        config = uvicorn.Config(
-            self.app,
-            host=self.host,
-            port=self.port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            ws_ping_interval=20,
-        )
-        self._server = uvicorn.Server(config)
+        self._server, task, self.port = await start_uvicorn(self.app, self.host, self.port)
         self._tasks = [
-            asyncio.create_task(self._server.serve(), name="api"),
+            task,
             asyncio.create_task(self._forward_signals(), name="api-signals"),
             asyncio.create_task(self._periodic(), name="api-periodic"),
         ]
-        async with asyncio.timeout(10):
-            while not self._server.started:
-                if self._tasks[0].done():  # e.g. the port is taken
-                    self._tasks[0].result()
-                    raise OSError(f"the page's server did not start on {self.url}")
-                await asyncio.sleep(0.02)
-        if self.port == 0:
-            sock = self._server.servers[0].sockets[0]
-            self.port = int(sock.getsockname()[1])
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -117,7 +128,7 @@ class GlanceServer:
             tick += 1
             if tick % 20:
                 continue
-            if not self.hub.clients:
+            if not self.hub.clients and not self.relayed:
                 continue
             live = snapshot_live(self.glance)
             status = live["status"]
@@ -127,3 +138,39 @@ class GlanceServer:
                 self.hub.publish("status", status)
             self.hub.publish("assets", live["assets"])
             self.hub.publish("positions", live["positions"])
+
+
+class ApiServer:
+    """``--role api``: the page, REST and WebSocket of an engine running elsewhere, read
+    from the shared store and the Redis page stream (``dexcex.api.relay``)."""
+
+    def __init__(self, settings: Any, db: Any, redis: Any) -> None:
+        from dexcex.api.relay import RemoteEngine
+        from dexcex.clock import SystemClock
+
+        self.token, self.token_created = load_or_create_token(settings.data_dir)
+        clock = SystemClock()
+        self.hub = Hub(clock, price_every_ms=settings.api.price_every_ms)
+        self.remote = RemoteEngine(redis, self.hub)
+        self.glance = Glance(settings, db, clock, self.hub, self.token, remote=self.remote)
+        self.app = create_app(self.glance)
+        self.host: str = settings.api.host
+        self.port: int = settings.api.port
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> None:
+        await self.remote.start()
+        self._server, self._task, self.port = await start_uvicorn(self.app, self.host, self.port)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        await self.remote.stop()

@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections import deque
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import typer
 from pydantic import ValidationError
@@ -121,7 +121,8 @@ def run(
         "all",
         "--role",
         help="all (one process); collector (streams → Redis); engine (Redis → core, "
-        "storage, execution, page).",
+        "storage, execution, page); api (the page of an engine elsewhere, from the "
+        "store and Redis).",
     ),
     shard: str = typer.Option("0/1", "--shard", help="Collector K of N: its assets only."),
     redis: str | None = typer.Option(None, "--redis", help="Redis URL (bus.redis_url)."),
@@ -138,8 +139,8 @@ def run(
     (http://127.0.0.1:8000). Paper mode unless live trading is enabled; the simulated
     market unless `--market real` (or `pipeline.market`)."""
     settings = _with_market(settings_of(ctx), market, scenario, speed)
-    if role not in ("all", "collector", "engine"):
-        raise typer.BadParameter("all, collector or engine", param_hint="--role")
+    if role not in ("all", "collector", "engine", "api"):
+        raise typer.BadParameter("all, collector, engine or api", param_hint="--role")
     if sim_connect is not None:
         settings = settings.model_copy(
             update={"pipeline": settings.pipeline.model_copy(update={"sim_connect": sim_connect})}
@@ -157,6 +158,9 @@ def run(
         except ValueError:
             raise typer.BadParameter("K/N, e.g. 0/2", param_hint="--shard") from None
         settings = shard_settings(settings, k, n)
+    if role == "api":
+        asyncio.run(_run_api(settings, seconds))
+        return
     rec = settings.pipeline.record if record is None else record
     start_run(
         settings,
@@ -200,18 +204,15 @@ async def _run(
             metrics_server = MetricsServer(pipe, settings.api.host, settings.bus.metrics_port)
             await metrics_server.start()
             err_console.print(f"metrics: {metrics_server.url}", highlight=False)
+        relay: tuple[Any, ...] = ()
         if page and pipe.db is not None:
             from dexcex.api.server import GlanceServer
 
             server = GlanceServer(pipe)
             await server.start()
-            err_console.print(
-                f"[bold green]One Glance:[/] {server.url}/#token={server.token}\n"
-                f"  (the token lets the page execute signals; it is kept in "
-                f"{settings.data_dir / 'api-token'})",
-                highlight=False,
-                soft_wrap=True,
-            )
+            if role == "engine":
+                relay = await _relay_page(settings, server)
+            _print_page(settings, server.url, server.token)
 
         async def body(stop: asyncio.Event) -> None:
             live = Live(console=console, refresh_per_second=2, transient=False) if status else None
@@ -231,6 +232,11 @@ async def _run(
         try:
             await serve_until_stopped(body, seconds)
         finally:
+            if relay:
+                _log.info("stopping: page relay")
+                for part in relay[1:]:
+                    await part.stop()
+                await _close_redis(relay[0])
             if server is not None:
                 _log.info("stopping: page")
                 await server.stop()
@@ -269,4 +275,74 @@ async def _record(settings: Settings, seconds: float | None) -> None:
     err_console.print(
         f"recorded {pipe.recorder.events:,} events, {pipe.recorder.bytes / 1e6:.1f} MB "
         f"compressed, in {len(pipe.recorder.files)} file(s)"
+    )
+
+
+async def _relay_page(settings: Settings, server: Any) -> tuple[Any, ...]:
+    """An engine's page, also for API processes elsewhere (``--role api``): its hub's
+    messages to Redis, their clicks from Redis. Returns (redis, relay, commands)."""
+    import redis.asyncio as aioredis
+
+    from dexcex.api.app import execute_click
+    from dexcex.api.relay import CommandServer, PageRelay
+
+    redis = aioredis.Redis.from_url(settings.bus.redis_url)
+    relay = PageRelay(redis, server.hub)
+    commands = CommandServer(
+        redis,
+        lambda signal_id, confirm: execute_click(server.glance, signal_id, confirm),
+        server.glance.clock.now_ms,
+    )
+    server.relayed = True
+    await relay.start()
+    await commands.start()
+    return redis, relay, commands
+
+
+async def _run_api(settings: Settings, seconds: float | None) -> None:
+    """``--role api``: the page of an engine in another process. The engine owns the
+    schema (this one only reads it) and answers the clicks."""
+    import redis.asyncio as aioredis
+
+    from dexcex.api.server import ApiServer
+    from dexcex.store import Database
+
+    db = Database.open(settings.database_url(), pool_size=settings.store.pool_size)
+    redis = aioredis.Redis.from_url(settings.bus.redis_url)
+    server = ApiServer(settings, db, redis)
+    try:
+        await server.start()
+        # the Redis URL without what precedes '@' (a password)
+        behind = f"; the engine behind it: {settings.bus.redis_url.split('@')[-1]}"
+        _print_page(settings, server.url, server.token, "One Glance (api)", behind)
+
+        async def body(stop: asyncio.Event) -> None:
+            await stop.wait()
+
+        await serve_until_stopped(body, seconds)
+    finally:
+        _log.info("stopping: page")
+        await server.stop()
+        await _close_redis(redis)
+        db.close()
+    err_console.print("stopped: api")
+
+
+async def _close_redis(redis: Any) -> None:
+    try:
+        async with asyncio.timeout(3):
+            await redis.aclose()
+    except (TimeoutError, OSError) as exc:
+        _log.warning("redis connection not closed cleanly", error=str(exc) or "timeout")
+
+
+def _print_page(
+    settings: Settings, url: str, token: str, title: str = "One Glance", more: str = ""
+) -> None:
+    err_console.print(
+        f"[bold green]{title}:[/] {url}/#token={token}\n"
+        f"  (the token lets the page execute signals; it is kept in "
+        f"{settings.data_dir / 'api-token'}{more})",
+        highlight=False,
+        soft_wrap=True,
     )

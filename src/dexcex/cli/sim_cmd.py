@@ -15,7 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dexcex.cli.common import console, err_console
 from dexcex.sim.market.events import Burst, CexMove, SimEvent
-from dexcex.sim.scenario import load_scenario
+from dexcex.sim.scenario import Scenario, load_scenario
 from dexcex.sim.world import SimWorld, run_sim
 
 
@@ -44,17 +44,19 @@ def sim(
         if port
         else None
     )
-    asyncio.run(_serve(sc.name, seed, speed, log, ports))
+    # the loaded scenario itself (seed applied): a TOML file's, not a packaged one of the
+    # same name
+    asyncio.run(_serve(sc, speed, log, ports))
 
 
 async def _serve(
-    scenario: str, seed: int | None, speed: float, log: Path | None, ports: dict[str, int] | None
+    scenario: Scenario, speed: float, log: Path | None, ports: dict[str, int] | None
 ) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with run_sim(scenario, seed=seed, speed=speed, log_path=log, ports=ports) as world:
+    async with run_sim(scenario, speed=speed, log_path=log, ports=ports) as world:
         sys.stdout.write(json.dumps(world.describe()) + "\n")
         sys.stdout.flush()
         await stop.wait()

@@ -1,0 +1,215 @@
+"""The page in a process of its own (``dexcex run --role api``), through Redis.
+
+The engine (``--role engine``) copies every message of its page hub — signals, orders,
+prices, assets, positions, status, alerts — to the Redis stream ``dexcex:page`` (trimmed
+to about 10,000 entries), and takes clicks from the stream ``dexcex:commands``, answering
+each on the list ``dexcex:reply:<id>``. An API process reads the page stream into a hub
+of its own (its clients get their own sequence numbers and snapshots), keeps the newest
+status, assets and positions for its REST answers and snapshots, reads signals, orders
+and alerts from the shared store, and forwards a click to the engine, waiting for its
+answer. A click the engine does not answer in time is reported as such (503); the engine
+reads commands from the moment it starts, so a click sent while it was down is never
+executed later by surprise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+from fastapi import HTTPException
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from dexcex.aio import cancel_all, finish
+from dexcex.api.hub import Hub
+from dexcex.logs import get_logger
+
+__all__ = ["COMMANDS", "PAGE_STREAM", "CommandServer", "PageRelay", "RemoteEngine"]
+
+PAGE_STREAM = "dexcex:page"
+COMMANDS = "dexcex:commands"
+_REPLY = "dexcex:reply:"
+_PAGE_MAXLEN = 10_000
+_COMMAND_MAXLEN = 1_000
+_STALE_COMMAND_MS = 10_000  # a click older than this when the engine reads it is refused
+KEPT = ("status", "assets", "positions")  # the kinds an API answers REST and snapshots from
+
+_log = get_logger("dexcex.api")
+_enc = msgspec.json.Encoder()
+_dec = msgspec.json.Decoder()
+
+
+class PageRelay:
+    """Engine side: every message of ``hub`` also goes to the page stream."""
+
+    def __init__(self, redis: Any, hub: Hub) -> None:
+        self._redis = redis
+        self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=10_000)
+        self.sent = 0
+        self.dropped = 0
+        self._task: asyncio.Task[None] | None = None
+        hub.listeners.append(self._on_message)
+
+    def _on_message(self, kind: str, data: Any) -> None:
+        try:
+            self._queue.put_nowait((kind, data))
+        except asyncio.QueueFull:  # Redis away for a while: the page shows fresh state after
+            self.dropped += 1
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="page-relay")
+
+    async def stop(self) -> None:
+        # bounded: redis-py can lose a cancellation inside a command (see dexcex.aio)
+        await cancel_all([self._task], timeout_s=3)
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while not self._queue.empty() and len(batch) < 500:
+                batch.append(self._queue.get_nowait())
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for kind, data in batch:
+                        pipe.xadd(
+                            PAGE_STREAM,
+                            {b"k": kind.encode(), b"d": _enc.encode(data)},
+                            maxlen=_PAGE_MAXLEN,
+                            approximate=True,
+                        )
+                    await pipe.execute()
+                self.sent += len(batch)
+            except (RedisError, OSError) as exc:
+                self.dropped += len(batch)
+                _log.warning("page relay: redis unavailable", error=str(exc), lost=len(batch))
+                await asyncio.sleep(1.0)
+
+
+Click = Callable[[str, bool], Awaitable[dict[str, Any]]]
+
+
+class CommandServer:
+    """Engine side: clicks from API processes, executed as the engine's own page would."""
+
+    def __init__(self, redis: Any, execute: Click, now_ms: Callable[[], int]) -> None:
+        self._redis = redis
+        self._execute = execute
+        self._now_ms = now_ms
+        self.handled = 0
+        self._task: asyncio.Task[None] | None = None
+        self._stop = False
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="page-commands")
+
+    async def stop(self) -> None:
+        # a flag between commands, not a cancellation inside a blocking read (see redisbus)
+        self._stop = True
+        await finish(self._task, grace_s=2, timeout_s=2)
+
+    async def _run(self) -> None:
+        last = "$"  # only clicks from now on
+        while not self._stop:
+            try:
+                got = await self._redis.xread({COMMANDS: last}, count=20, block=500)
+            except (RedisError, OSError) as exc:
+                _log.warning("page commands: redis unavailable", error=str(exc))
+                await asyncio.sleep(1.0)
+                continue
+            for _stream, entries in got or []:
+                for entry_id, fields in entries:
+                    last = entry_id
+                    await self._handle(fields)
+
+    async def _handle(self, fields: dict[bytes, bytes]) -> None:
+        try:
+            cmd = _dec.decode(fields[b"c"])
+            reply_to = f"{_REPLY}{cmd['id']}"
+            signal_id, confirm, sent_ms = str(cmd["signal_id"]), bool(cmd["confirm"]), cmd["ts"]
+        except (KeyError, TypeError, msgspec.DecodeError):
+            _log.warning("page commands: malformed command refused", fields=str(fields)[:200])
+            return
+        if int(time.time() * 1000) - int(sent_ms) > _STALE_COMMAND_MS:
+            answer: dict[str, Any] = {"status": 409, "detail": "the click is too old to act on"}
+        else:
+            answer = await self._execute(signal_id, confirm)
+        self.handled += 1
+        try:
+            await self._redis.rpush(reply_to, _enc.encode(answer))
+            await self._redis.expire(reply_to, 60)
+        except (RedisError, OSError) as exc:
+            _log.warning("page commands: could not answer", error=str(exc), signal=signal_id)
+
+
+class RemoteEngine:
+    """API side: what the page's routes read from an engine in another process."""
+
+    def __init__(self, redis: Any, hub: Hub, *, answer_timeout_s: float = 4.0) -> None:
+        self._redis = redis
+        self._hub = hub
+        self.answer_timeout_s = answer_timeout_s
+        self.latest: dict[str, Any] = {}
+        self.received = 0
+        self.last_ms: int | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stop = False
+
+    @property
+    def status(self) -> dict[str, Any] | None:
+        s = self.latest.get("status")
+        return s if isinstance(s, dict) else None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="page-relay-reader")
+
+    async def stop(self) -> None:
+        self._stop = True
+        await finish(self._task, grace_s=2, timeout_s=2)
+
+    async def _run(self) -> None:
+        last = "$"  # the engine's current state comes with its next status tick
+        while not self._stop:
+            try:
+                got = await self._redis.xread({PAGE_STREAM: last}, count=500, block=500)
+            except (RedisError, OSError) as exc:
+                _log.warning("page relay: redis unavailable", error=str(exc))
+                await asyncio.sleep(1.0)
+                continue
+            for _stream, entries in got or []:
+                for entry_id, fields in entries:
+                    last = entry_id
+                    try:
+                        kind, data = fields[b"k"].decode(), _dec.decode(fields[b"d"])
+                    except (KeyError, UnicodeDecodeError, msgspec.DecodeError):
+                        continue
+                    if kind in KEPT:
+                        self.latest[kind] = data
+                    self.received += 1
+                    self.last_ms = int(time.time() * 1000)
+                    self._hub.publish(kind, data)
+
+    async def execute(self, signal_id: str, confirm: bool) -> dict[str, Any]:
+        """Hand a click to the engine and wait for its answer: ``{"status": 200, "body":
+        …}`` or ``{"status": 4xx, "detail": …}``."""
+        cid = uuid.uuid4().hex
+        cmd = {"id": cid, "signal_id": signal_id, "confirm": confirm, "ts": int(time.time() * 1000)}
+        try:
+            await self._redis.xadd(
+                COMMANDS, {b"c": _enc.encode(cmd)}, maxlen=_COMMAND_MAXLEN, approximate=True
+            )
+            got = await self._redis.blpop(
+                [f"{_REPLY}{cid}"], timeout=max(1, round(self.answer_timeout_s))
+            )
+        except RedisTimeoutError:
+            got = None  # the client's own read timeout ran out first: no answer either
+        except (RedisError, OSError) as exc:
+            raise HTTPException(503, f"cannot reach the engine through redis: {exc}") from None
+        if got is None:
+            raise HTTPException(503, "the engine did not answer: is `--role engine` running?")
+        answer: dict[str, Any] = _dec.decode(got[1])
+        return answer

@@ -1,0 +1,90 @@
+"""The page relay's parts against a real Redis: the engine's hub messages reach an API
+process's hub; a click is answered by the engine, a stale or malformed one is not acted
+on, and with no engine the click is answered 503."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import msgspec
+import pytest
+import redis.asyncio as aioredis
+from fastapi import HTTPException
+
+from dexcex.api.hub import Hub
+from dexcex.api.relay import COMMANDS, CommandServer, PageRelay, RemoteEngine
+from dexcex.clock import SystemClock
+
+
+async def test_page_messages_reach_the_api_hub_and_state_is_kept(redis_url: str) -> None:
+    r = aioredis.Redis.from_url(redis_url)
+    engine_hub, api_hub = Hub(SystemClock()), Hub(SystemClock())
+    relay, remote = PageRelay(r, engine_hub), RemoteEngine(r, api_hub)
+    client, _ = api_hub.connect()
+    await relay.start()
+    await remote.start()
+    try:
+        await asyncio.sleep(0.3)  # the reader starts at the stream's end
+        engine_hub.publish("status", {"mode": "paper", "sources": []})
+        engine_hub.publish("signal", {"id": "sig_1"})
+        engine_hub.publish("positions", [{"asset_id": "wif"}])
+        got = []
+        async with asyncio.timeout(5):
+            while len(got) < 3:
+                got.append(msgspec.json.decode(await client.queue.get()))
+        assert [(m["type"], m["seq"]) for m in got] == [
+            ("status", 1),
+            ("signal", 2),
+            ("positions", 3),
+        ]
+        assert remote.status == {"mode": "paper", "sources": []}
+        assert remote.latest["positions"] == [{"asset_id": "wif"}]
+        assert "signal" not in remote.latest  # signals come from the store, not a cache
+        assert relay.sent == 3 and relay.dropped == 0
+    finally:
+        await remote.stop()
+        await relay.stop()
+        await r.aclose()
+
+
+async def test_clicks_are_answered_and_stale_or_malformed_ones_are_not_acted_on(
+    redis_url: str,
+) -> None:
+    r = aioredis.Redis.from_url(redis_url)
+    executed: list[tuple[str, bool]] = []
+
+    async def execute(signal_id: str, confirm: bool) -> dict[str, Any]:
+        executed.append((signal_id, confirm))
+        if signal_id == "unknown":
+            return {"status": 404, "detail": "no signal 'unknown'"}
+        return {"status": 200, "body": {"signal_id": signal_id}}
+
+    server = CommandServer(r, execute, lambda: int(time.time() * 1000))
+    remote = RemoteEngine(r, Hub(SystemClock()), answer_timeout_s=2)
+    await server.start()
+    try:
+        await asyncio.sleep(0.3)
+        await r.xadd(COMMANDS, {b"c": b"not json"})  # refused and logged; the server goes on
+        old = {"id": "x1", "signal_id": "s0", "confirm": False, "ts": 1}
+        await r.xadd(COMMANDS, {b"c": msgspec.json.encode(old)})
+        assert await remote.execute("s1", True) == {"status": 200, "body": {"signal_id": "s1"}}
+        assert await remote.execute("unknown", False) == {
+            "status": 404,
+            "detail": "no signal 'unknown'",
+        }
+        stale = msgspec.json.decode((await r.blpop(["dexcex:reply:x1"], timeout=2))[1])
+        assert stale == {"status": 409, "detail": "the click is too old to act on"}
+        assert executed == [("s1", True), ("unknown", False)]  # never the stale one
+        assert server.handled == 3
+    finally:
+        await server.stop()
+    # no engine listening: the click is answered, not left waiting
+    t0 = time.monotonic()
+    with pytest.raises(HTTPException) as exc:
+        await remote.execute("s2", False)
+    assert exc.value.status_code == 503 and "did not answer" in str(exc.value.detail)
+    assert time.monotonic() - t0 < 4
+    assert executed == [("s1", True), ("unknown", False)]
+    await r.aclose()
