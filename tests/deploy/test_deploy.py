@@ -176,6 +176,7 @@ def test_the_scale_out_override_validates_and_wires_redis() -> None:
     assert {"redis", "collector0", "collector1", "api"} <= set(services)
     assert services["app"]["command"][2:4] == ["--role", "engine"]
     assert services["api"]["command"][2:4] == ["--role", "api"]
+    assert "--page-relay" in services["app"]["command"]  # what the api process reads
     # the page process reads the engine's database
     assert (
         services["api"]["environment"]["DEXCEX_STORE__URL"]

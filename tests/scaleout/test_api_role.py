@@ -60,7 +60,7 @@ def test_the_api_process_shows_the_engines_page_and_forwards_clicks(
         )
         engine = Proc(
             "engine",
-            [*common, *sim_args, "--role", "engine"],
+            [*common, *sim_args, "--role", "engine", "--page-relay"],
             tmp_path,
             {
                 **base_env,

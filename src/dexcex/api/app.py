@@ -614,7 +614,7 @@ def _status(g: Glance) -> StatusOut:
                     latency_p50_ms=None,
                     latency_p99_ms=None,
                     detail=f"no word from the engine for {age / 1000:.0f} s: the rest is as "
-                    "it last said",
+                    "it last said (is it running, with --page-relay?)",
                 ),
             )
         return st

@@ -134,6 +134,11 @@ def run(
         "--metrics-port",
         help="Collector: serve /metrics and /healthz on this port (bus.metrics_port).",
     ),
+    page_relay: bool | None = typer.Option(
+        None,
+        "--page-relay/--no-page-relay",
+        help="Engine: show its page through `--role api` processes too (bus.page_relay).",
+    ),
 ) -> None:
     """Start every configured stream, the core, storage, execution and the One Glance page
     (http://127.0.0.1:8000). Paper mode unless live trading is enabled; the simulated
@@ -150,6 +155,8 @@ def run(
         bus_update["redis_url"] = redis
     if metrics_port is not None:
         bus_update["metrics_port"] = metrics_port
+    if page_relay is not None:
+        bus_update["page_relay"] = page_relay
     if bus_update:
         settings = settings.model_copy(update={"bus": settings.bus.model_copy(update=bus_update)})
     if role == "collector":
@@ -210,7 +217,7 @@ async def _run(
 
             server = GlanceServer(pipe)
             await server.start()
-            if role == "engine":
+            if role == "engine" and settings.bus.page_relay:
                 relay = await _relay_page(settings, server)
             _print_page(settings, server.url, server.token)
 

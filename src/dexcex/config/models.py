@@ -273,6 +273,9 @@ class BusSettings(_Section):
     shard: str = "0/1"  # a collector's K/N (set by --shard): names its health on the page
     # a collector's own /metrics and /healthz on api.host (0: none; --metrics-port)
     metrics_port: Annotated[int, Field(ge=0, le=65535)] = 0
+    # an engine's page also for `--role api` processes: its messages to Redis, their
+    # clicks from it (--page-relay); off, an engine sends Redis nothing for the page
+    page_relay: bool = False
 
 
 class StoreSettings(_Section):
