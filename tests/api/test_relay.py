@@ -61,7 +61,7 @@ async def test_clicks_are_answered_and_stale_or_malformed_ones_are_not_acted_on(
             return {"status": 404, "detail": "no signal 'unknown'"}
         return {"status": 200, "body": {"signal_id": signal_id}}
 
-    server = CommandServer(r, execute, lambda: int(time.time() * 1000))
+    server = CommandServer(r, execute)
     remote = RemoteEngine(r, Hub(SystemClock()), answer_timeout_s=2)
     await server.start()
     try:

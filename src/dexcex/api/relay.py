@@ -96,10 +96,9 @@ Click = Callable[[str, bool], Awaitable[dict[str, Any]]]
 class CommandServer:
     """Engine side: clicks from API processes, executed as the engine's own page would."""
 
-    def __init__(self, redis: Any, execute: Click, now_ms: Callable[[], int]) -> None:
+    def __init__(self, redis: Any, execute: Click) -> None:
         self._redis = redis
         self._execute = execute
-        self._now_ms = now_ms
         self.handled = 0
         self._task: asyncio.Task[None] | None = None
         self._stop = False
@@ -134,6 +133,8 @@ class CommandServer:
         except (KeyError, TypeError, msgspec.DecodeError):
             _log.warning("page commands: malformed command refused", fields=str(fields)[:200])
             return
+        # wall clocks of two machines (the API stamps it): the engine's market clock may be
+        # a simulator's
         if int(time.time() * 1000) - int(sent_ms) > _STALE_COMMAND_MS:
             answer: dict[str, Any] = {"status": 409, "detail": "the click is too old to act on"}
         else:

@@ -296,9 +296,7 @@ async def _relay_page(settings: Settings, server: Any) -> tuple[Any, ...]:
     redis = aioredis.Redis.from_url(settings.bus.redis_url)
     relay = PageRelay(redis, server.hub)
     commands = CommandServer(
-        redis,
-        lambda signal_id, confirm: execute_click(server.glance, signal_id, confirm),
-        server.glance.clock.now_ms,
+        redis, lambda signal_id, confirm: execute_click(server.glance, signal_id, confirm)
     )
     server.relayed = True
     await relay.start()
