@@ -57,6 +57,8 @@ async def test_clicks_are_answered_and_stale_or_malformed_ones_are_not_acted_on(
 
     async def execute(signal_id: str, confirm: bool) -> dict[str, Any]:
         executed.append((signal_id, confirm))
+        if signal_id == "boom":
+            raise RuntimeError("database away")
         if signal_id == "unknown":
             return {"status": 404, "detail": "no signal 'unknown'"}
         return {"status": 200, "body": {"signal_id": signal_id}}
@@ -74,10 +76,14 @@ async def test_clicks_are_answered_and_stale_or_malformed_ones_are_not_acted_on(
             "status": 404,
             "detail": "no signal 'unknown'",
         }
+        failed = await remote.execute("boom", False)  # answered, and the server goes on
+        assert failed["status"] == 503 and "database away" in failed["detail"]
+        assert (await remote.execute("s3", False))["status"] == 200
         stale = msgspec.json.decode((await r.blpop(["dexcex:reply:x1"], timeout=2))[1])
         assert stale == {"status": 409, "detail": "the click is too old to act on"}
-        assert executed == [("s1", True), ("unknown", False)]  # never the stale one
-        assert server.handled == 3
+        # never the stale one
+        assert executed == [("s1", True), ("unknown", False), ("boom", False), ("s3", False)]
+        assert server.handled == 5
     finally:
         await server.stop()
     # no engine listening: the click is answered, not left waiting
@@ -86,5 +92,5 @@ async def test_clicks_are_answered_and_stale_or_malformed_ones_are_not_acted_on(
         await remote.execute("s2", False)
     assert exc.value.status_code == 503 and "did not answer" in str(exc.value.detail)
     assert time.monotonic() - t0 < 4
-    assert executed == [("s1", True), ("unknown", False)]
+    assert len(executed) == 4
     await r.aclose()

@@ -73,20 +73,22 @@ class PageRelay:
             batch = [await self._queue.get()]
             while not self._queue.empty() and len(batch) < 500:
                 batch.append(self._queue.get_nowait())
+            encoded = []
+            for kind, data in batch:
+                try:
+                    encoded.append({b"k": kind.encode(), b"d": _enc.encode(data)})
+                except (TypeError, msgspec.EncodeError):  # a bug, not a reason to stop relaying
+                    self.dropped += 1
+                    _log.exception("page relay: message not encodable", kind=kind)
             try:
                 async with self._redis.pipeline(transaction=False) as pipe:
-                    for kind, data in batch:
-                        pipe.xadd(
-                            PAGE_STREAM,
-                            {b"k": kind.encode(), b"d": _enc.encode(data)},
-                            maxlen=_PAGE_MAXLEN,
-                            approximate=True,
-                        )
+                    for fields in encoded:
+                        pipe.xadd(PAGE_STREAM, fields, maxlen=_PAGE_MAXLEN, approximate=True)
                     await pipe.execute()
-                self.sent += len(batch)
+                self.sent += len(encoded)
             except (RedisError, OSError) as exc:
-                self.dropped += len(batch)
-                _log.warning("page relay: redis unavailable", error=str(exc), lost=len(batch))
+                self.dropped += len(encoded)
+                _log.warning("page relay: redis unavailable", error=str(exc), lost=len(encoded))
                 await asyncio.sleep(1.0)
 
 
@@ -129,16 +131,21 @@ class CommandServer:
         try:
             cmd = _dec.decode(fields[b"c"])
             reply_to = f"{_REPLY}{cmd['id']}"
-            signal_id, confirm, sent_ms = str(cmd["signal_id"]), bool(cmd["confirm"]), cmd["ts"]
-        except (KeyError, TypeError, msgspec.DecodeError):
+            signal_id, confirm = str(cmd["signal_id"]), bool(cmd["confirm"])
+            sent_ms = int(cmd["ts"])
+        except (KeyError, TypeError, ValueError, msgspec.DecodeError):
             _log.warning("page commands: malformed command refused", fields=str(fields)[:200])
             return
         # wall clocks of two machines (the API stamps it): the engine's market clock may be
         # a simulator's
-        if int(time.time() * 1000) - int(sent_ms) > _STALE_COMMAND_MS:
+        if int(time.time() * 1000) - sent_ms > _STALE_COMMAND_MS:
             answer: dict[str, Any] = {"status": 409, "detail": "the click is too old to act on"}
         else:
-            answer = await self._execute(signal_id, confirm)
+            try:
+                answer = await self._execute(signal_id, confirm)
+            except Exception as exc:  # one failed click must not end the engine's listening
+                _log.exception("page commands: the click failed", signal=signal_id)
+                answer = {"status": 503, "detail": f"the engine failed on this click: {exc!r}"}
         self.handled += 1
         try:
             await self._redis.rpush(reply_to, _enc.encode(answer))
