@@ -44,6 +44,23 @@ _enc = msgspec.json.Encoder()
 _dec = msgspec.json.Decoder()
 
 
+class _Quiet:
+    """A warning that repeats while Redis is away: said once, then every 30 s with how
+    many times it happened meanwhile."""
+
+    def __init__(self, event: str) -> None:
+        self.event = event
+        self._last = 0.0
+        self._since = 0
+
+    def __call__(self, exc: BaseException, **kw: Any) -> None:
+        self._since += 1
+        now = time.monotonic()
+        if now - self._last >= 30.0:
+            _log.warning(self.event, error=str(exc), times=self._since, **kw)
+            self._last, self._since = now, 0
+
+
 class PageRelay:
     """Engine side: every message of ``hub`` also goes to the page stream."""
 
@@ -53,6 +70,7 @@ class PageRelay:
         self.sent = 0
         self.dropped = 0
         self._task: asyncio.Task[None] | None = None
+        self._warn = _Quiet("page relay: redis unavailable, messages dropped")
         hub.listeners.append(self._on_message)
 
     def _on_message(self, kind: str, data: Any) -> None:
@@ -88,7 +106,7 @@ class PageRelay:
                 self.sent += len(encoded)
             except (RedisError, OSError) as exc:
                 self.dropped += len(encoded)
-                _log.warning("page relay: redis unavailable", error=str(exc), lost=len(encoded))
+                self._warn(exc, lost=len(encoded))
                 await asyncio.sleep(1.0)
 
 
@@ -101,6 +119,7 @@ class CommandServer:
     def __init__(self, redis: Any, execute: Click) -> None:
         self._redis = redis
         self._execute = execute
+        self._warn = _Quiet("page commands: redis unavailable, no clicks taken")
         self.handled = 0
         self._task: asyncio.Task[None] | None = None
         self._stop = False
@@ -119,7 +138,7 @@ class CommandServer:
             try:
                 got = await self._redis.xread({COMMANDS: last}, count=20, block=500)
             except (RedisError, OSError) as exc:
-                _log.warning("page commands: redis unavailable", error=str(exc))
+                self._warn(exc)
                 await asyncio.sleep(1.0)
                 continue
             for _stream, entries in got or []:
@@ -164,6 +183,7 @@ class RemoteEngine:
         self.latest: dict[str, Any] = {}
         self.received = 0
         self.last_ms: int | None = None
+        self._warn = _Quiet("page relay: redis unavailable, the engine's state is not coming")
         self._task: asyncio.Task[None] | None = None
         self._stop = False
 
@@ -185,7 +205,7 @@ class RemoteEngine:
             try:
                 got = await self._redis.xread({PAGE_STREAM: last}, count=500, block=500)
             except (RedisError, OSError) as exc:
-                _log.warning("page relay: redis unavailable", error=str(exc))
+                self._warn(exc)
                 await asyncio.sleep(1.0)
                 continue
             for _stream, entries in got or []:
