@@ -8,6 +8,7 @@ agree with the simulator's own state.
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
@@ -30,20 +31,23 @@ async def world() -> AsyncIterator[SimWorld]:
         yield w
 
 
-class VenueConformance:
+class VenueConformance(ABC):
     venue: ClassVar[str]
     # What ccxt raises for a duplicate client order id. MEXC does not document its answer;
     # the simulator's -2010 is ccxt's generic ExchangeError, our adapter maps it itself.
     duplicate_error: ClassVar[type[Exception]]
 
+    @abstractmethod
     def rest(self, urls: dict[str, str]) -> Any:
-        raise NotImplementedError
+        """Each venue's own."""
 
+    @abstractmethod
     def pro(self, urls: dict[str, str]) -> Any:
-        raise NotImplementedError
+        """Each venue's own."""
 
+    @abstractmethod
     def fetch_by_client_id(self, ex: Any, cid: str) -> Any:
-        raise NotImplementedError
+        """Each venue's own."""
 
     async def test_markets_book_trades_ticker(self, world: SimWorld) -> None:
         ex = self.rest(world.urls)

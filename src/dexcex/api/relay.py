@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import msgspec
@@ -111,32 +112,39 @@ class PageRelay:
 
 
 Click = Callable[[str, bool], Awaitable[dict[str, Any]]]
+Entry = Callable[[dict[bytes, bytes]], Awaitable[None]]
 
 
-class CommandServer:
-    """Engine side: clicks from API processes, executed as the engine's own page would."""
+class _Follower(ABC):
+    """Reads one Redis stream from its end (``$``: what is already there is not ours),
+    hands each entry on, and stops at a flag between reads — never by a cancellation
+    inside a blocking read, which redis-py can lose (see ``dexcex.aio``)."""
 
-    def __init__(self, redis: Any, execute: Click) -> None:
+    def __init__(self, redis: Any, stream: str, count: int, name: str, outage: str) -> None:
         self._redis = redis
-        self._execute = execute
-        self._warn = _Quiet("page commands: redis unavailable, no clicks taken")
-        self.handled = 0
+        self._stream = stream
+        self._count = count
+        self._name = name
+        self._warn = _Quiet(outage)
         self._task: asyncio.Task[None] | None = None
         self._stop = False
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="page-commands")
+        self._task = asyncio.create_task(self._run(), name=self._name)
 
     async def stop(self) -> None:
-        # a flag between commands, not a cancellation inside a blocking read (see redisbus)
         self._stop = True
         await finish(self._task, grace_s=2, timeout_s=2)
 
+    @abstractmethod
+    async def on_entry(self, fields: dict[bytes, bytes]) -> None:
+        """What one entry of the stream means to this follower."""
+
     async def _run(self) -> None:
-        last = "$"  # only clicks from now on
+        last = "$"
         while not self._stop:
             try:
-                got = await self._redis.xread({COMMANDS: last}, count=20, block=500)
+                got = await self._redis.xread({self._stream: last}, count=self._count, block=500)
             except (RedisError, OSError) as exc:
                 self._warn(exc)
                 await asyncio.sleep(1.0)
@@ -144,16 +152,35 @@ class CommandServer:
             for _stream, entries in got or []:
                 for entry_id, fields in entries:
                     last = entry_id
-                    await self._handle(fields)
+                    await self.on_entry(fields)
 
-    async def _handle(self, fields: dict[bytes, bytes]) -> None:
+
+class CommandServer(_Follower):
+    """Engine side: clicks from API processes, executed as the engine's own page would.
+    Only clicks made after it started: one sent while the engine was down is not ours."""
+
+    def __init__(self, redis: Any, execute: Click) -> None:
+        super().__init__(
+            redis,
+            COMMANDS,
+            20,
+            "page-commands",
+            "page commands: redis unavailable, no clicks taken",
+        )
+        self._execute = execute
+        self._refuse = _Quiet("page commands: malformed command refused")
+        self.handled = 0
+        self.rejected = 0
+
+    async def on_entry(self, fields: dict[bytes, bytes]) -> None:
         try:
             cmd = _dec.decode(fields[b"c"])
             reply_to = f"{_REPLY}{cmd['id']}"
             signal_id, confirm = str(cmd["signal_id"]), bool(cmd["confirm"])
             sent_ms = int(cmd["ts"])
-        except (KeyError, TypeError, ValueError, msgspec.DecodeError):
-            _log.warning("page commands: malformed command refused", fields=str(fields)[:200])
+        except (KeyError, TypeError, ValueError, msgspec.DecodeError) as exc:
+            self.rejected += 1
+            self._refuse(exc, fields=str(fields)[:200], total=self.rejected)
             return
         # wall clocks of two machines (the API stamps it): the engine's market clock may be
         # a simulator's
@@ -173,53 +200,60 @@ class CommandServer:
             _log.warning("page commands: could not answer", error=str(exc), signal=signal_id)
 
 
-class RemoteEngine:
-    """API side: what the page's routes read from an engine in another process."""
+class RemoteEngine(_Follower):
+    """API side: what the page's routes read from an engine in another process.
 
-    def __init__(self, redis: Any, hub: Hub, *, answer_timeout_s: float = 4.0) -> None:
-        self._redis = redis
+    ``validate`` checks the state it keeps (status, assets, positions) as it arrives, by
+    kind: an entry that is not JSON, or kept state of the wrong shape (an engine of
+    another version, say), is counted, logged and neither kept nor shown.
+    """
+
+    def __init__(
+        self,
+        redis: Any,
+        hub: Hub,
+        *,
+        validate: Mapping[str, Callable[[Any], object]] | None = None,
+        answer_timeout_s: float = 4.0,
+    ) -> None:
+        super().__init__(
+            redis,
+            PAGE_STREAM,
+            500,
+            "page-relay-reader",
+            "page relay: redis unavailable, the engine's state is not coming",
+        )
         self._hub = hub
+        self._validate = dict(validate or {})
         self.answer_timeout_s = answer_timeout_s
         self.latest: dict[str, Any] = {}
         self.received = 0
+        self.rejected = 0
         self.last_ms: int | None = None
-        self._warn = _Quiet("page relay: redis unavailable, the engine's state is not coming")
-        self._task: asyncio.Task[None] | None = None
-        self._stop = False
+        self._refuse = _Quiet("page relay: message from the engine refused")
 
     @property
     def status(self) -> dict[str, Any] | None:
         s = self.latest.get("status")
         return s if isinstance(s, dict) else None
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="page-relay-reader")
-
-    async def stop(self) -> None:
-        self._stop = True
-        await finish(self._task, grace_s=2, timeout_s=2)
-
-    async def _run(self) -> None:
-        last = "$"  # the engine's current state comes with its next status tick
-        while not self._stop:
-            try:
-                got = await self._redis.xread({PAGE_STREAM: last}, count=500, block=500)
-            except (RedisError, OSError) as exc:
-                self._warn(exc)
-                await asyncio.sleep(1.0)
-                continue
-            for _stream, entries in got or []:
-                for entry_id, fields in entries:
-                    last = entry_id
-                    try:
-                        kind, data = fields[b"k"].decode(), _dec.decode(fields[b"d"])
-                    except (KeyError, UnicodeDecodeError, msgspec.DecodeError):
-                        continue
-                    if kind in KEPT:
-                        self.latest[kind] = data
-                    self.received += 1
-                    self.last_ms = int(time.time() * 1000)
-                    self._hub.publish(kind, data)
+    async def on_entry(self, fields: dict[bytes, bytes]) -> None:
+        # from the stream's end: the engine's current state comes with its next tick
+        try:
+            kind, data = fields[b"k"].decode(), _dec.decode(fields[b"d"])
+            check = self._validate.get(kind)
+            if check is not None:
+                check(data)
+        except (KeyError, UnicodeDecodeError, msgspec.DecodeError, ValueError) as exc:
+            # pydantic's ValidationError is a ValueError
+            self.rejected += 1
+            self._refuse(exc, fields=str(fields)[:200], total=self.rejected)
+            return
+        if kind in KEPT:
+            self.latest[kind] = data
+        self.received += 1
+        self.last_ms = int(time.time() * 1000)
+        self._hub.publish(kind, data)
 
     async def execute(self, signal_id: str, confirm: bool) -> dict[str, Any]:
         """Hand a click to the engine and wait for its answer: ``{"status": 200, "body":

@@ -17,6 +17,7 @@ from dexcex.api.app import (
     snapshot_live,
 )
 from dexcex.api.hub import Hub
+from dexcex.api.schemas import AssetOut, PositionOut, StatusOut
 from dexcex.api.token import load_or_create_token
 from dexcex.core import CoreOutput
 from dexcex.domain import Order
@@ -151,7 +152,16 @@ class ApiServer:
         self.token, self.token_created = load_or_create_token(settings.data_dir)
         clock = SystemClock()
         self.hub = Hub(clock, price_every_ms=settings.api.price_every_ms)
-        self.remote = RemoteEngine(redis, self.hub)
+        # the state it keeps is what its REST answers are built from: checked on arrival
+        self.remote = RemoteEngine(
+            redis,
+            self.hub,
+            validate={
+                "status": StatusOut.model_validate,
+                "assets": lambda d: [AssetOut.model_validate(a) for a in d],
+                "positions": lambda d: [PositionOut.model_validate(p) for p in d],
+            },
+        )
         self.glance = Glance(settings, db, clock, self.hub, self.token, remote=self.remote)
         self.app = create_app(self.glance)
         self.host: str = settings.api.host
