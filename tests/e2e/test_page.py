@@ -60,7 +60,7 @@ def _browser_or_skip() -> None:
         return
     if os.environ.get("CI") == "true":
         pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
-    pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium); CI runs this test")
+    pytest.skip(f"Chromium ({CHROMIUM}) is not installed — enable: sudo apt-get install chromium")
 
 
 @pytest.fixture(scope="module")

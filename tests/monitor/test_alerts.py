@@ -20,6 +20,7 @@ from dexcex.config.models import AlertSettings
 from dexcex.domain import FailoverEvent, HealthState, ManualClock, SourceHealth, SourceKind, VenueId
 from dexcex.monitor.alerts import AlertEngine, webhook_payload
 from dexcex.pipeline.runner import running_pipeline
+from tests.waiting import until
 
 T0 = 1_700_000_000_000
 
@@ -185,8 +186,16 @@ async def test_a_dropped_feed_alerts_in_time_clears_and_hooks_once(
                         fired = ev.ts
                     if ev.status == "resolved" and resolved is None:
                         resolved = ev.ts
-        await asyncio.sleep(1.5)  # the webhook's queue drains
-        stored = pipe.db.alerts.recent() if pipe.db is not None else []
+        db = pipe.db
+        assert db is not None
+
+        def hooked_and_stored() -> bool:
+            mine = [g for g in got if g["rule"] == "connection" and g["source"] == "birdeye"]
+            rows = [a for a in db.alerts.recent() if a.dedup_key == "connection:birdeye"]
+            return len(mine) >= 2 and any(a.cleared_ts is not None for a in rows)
+
+        await until(hooked_and_stored, what="the webhook's queue drained, the alert stored")
+        stored = db.alerts.recent()
     assert fired is not None and resolved is not None
     down_at, up_at = start + 20_000, start + 60_000
     # market time: the configured 3 s (×speed) plus a second of evaluation and detection

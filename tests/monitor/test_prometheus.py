@@ -3,6 +3,7 @@ the key series — not only that ``/metrics`` parses."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from dexcex.monitor.metrics import METRIC_NAMES
 from tests.running import RunningEngine, free_port, listening
+from tests.waiting import until_sync
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 
@@ -25,12 +27,11 @@ def _prometheus_or_skip() -> None:
         return
     if os.environ.get("CI") == "true":
         pytest.fail("prometheus is missing: .ci/run installs Debian's prometheus")
-    pytest.skip("prometheus not installed (apt-get install prometheus); CI runs this test")
+    pytest.skip("Prometheus is not installed — enable: sudo apt-get install prometheus")
 
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEngine]:
-    _prometheus_or_skip()
     e = RunningEngine(tmp_path_factory.mktemp("prom-engine"), speed=4.0, env={})
     yield e
     e.stop()
@@ -38,6 +39,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEngine]:
 
 @pytest.fixture(scope="module")
 def prometheus(engine: RunningEngine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    _prometheus_or_skip()
     tmp = tmp_path_factory.mktemp("prometheus")
     port = free_port()
     cfg = tmp / "prometheus.yml"
@@ -77,13 +79,17 @@ def _query(base: str, q: str) -> list[dict[str, object]]:
 
 
 def test_the_metrics_page_names_every_documented_family(engine: RunningEngine) -> None:
-    time.sleep(3)
-    text = httpx.get(f"{engine.url}metrics", timeout=5).text
-    names = {f.name for f in text_string_to_metric_families(text)}
-    # counters are named without _total by the parser
-    exported = {n if n in METRIC_NAMES else f"{n}_total" for n in names}
-    assert exported >= METRIC_NAMES, METRIC_NAMES - exported
-    assert all(n.startswith("dexcex_") for n in names), names
+    def exported() -> set[str]:
+        text = httpx.get(f"{engine.url}metrics", timeout=5).text
+        names = {f.name for f in text_string_to_metric_families(text)}
+        assert all(n.startswith("dexcex_") for n in names), names
+        # counters are named without _total by the parser
+        return {n if n in METRIC_NAMES else f"{n}_total" for n in names}
+
+    # families with labels appear once their first sample is taken
+    with contextlib.suppress(AssertionError):
+        until_sync(lambda: exported() >= METRIC_NAMES, 60)
+    assert exported() >= METRIC_NAMES, METRIC_NAMES - exported()
 
 
 def test_prometheus_scrapes_the_key_series(prometheus: str) -> None:

@@ -14,7 +14,7 @@ venues and both DEX sources), then checks against the simulator's ground-truth l
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,6 +31,8 @@ from dexcex.sim.groundtruth import read_log
 from dexcex.sim.market.events import CexTradeEv, DexSwapEv, FaultEv
 from dexcex.sim.scenario import Fault, FaultKind, load_scenario
 from dexcex.sim.world import SimWorld, run_sim
+from tests.waiting import until
+from tests.waiting import until_market as until_clock
 
 SPEED = 5.0
 FAULT_AT_S = 8.0
@@ -44,17 +46,14 @@ class Run:
     pipe: Pipeline
     received: list[MarketEvent] = field(default_factory=list)
     log: Path | None = None
-
-    @property
-    def t0(self) -> int:
-        return self.world.scenario.start_ms
+    # market time the faults count from: when every stream had delivered (they are armed
+    # then, so a busy machine's slow start cannot make a fault hit nobody)
+    t0: int = 0
 
 
 @asynccontextmanager
 async def pipeline_on_sim(tmp_path: Path, *faults: Fault) -> AsyncIterator[Run]:
-    sc = load_scenario("default").model_copy(
-        update={"faults": list(faults), "assets": list(ASSETS)}
-    )
+    sc = load_scenario("default").model_copy(update={"faults": [], "assets": list(ASSETS)})
     log = tmp_path / "truth.jsonl"
     async with run_sim(sc, speed=SPEED, log_path=log) as world:
         assert world.clock is not None
@@ -94,16 +93,26 @@ async def pipeline_on_sim(tmp_path: Path, *faults: Fault) -> AsyncIterator[Run]:
         pipe.bus.publish = tap  # type: ignore[method-assign]
         await pipe.start()
         try:
+            sup = pipe.supervisor
+
+            def delivering() -> bool:
+                return all(
+                    st.state is HealthState.OK and st.last_msg_ms is not None
+                    for name, st in sup.status.items()
+                    if sup.streams[name].emits
+                )
+
+            await until(delivering, 90, "every stream delivering")
+            run.t0 = world.clock.now_ms()
+            world.faults.arm(list(faults), run.t0, world.market.schedule)
             yield run
         finally:
             await pipe.stop()
 
 
-async def until_market(world: SimWorld, at_s: float) -> None:
-    assert world.clock is not None
-    target = world.scenario.start_ms + int(at_s * 1000)
-    while world.clock.now_ms() < target:  # noqa: ASYNC110 - market time has no event to await
-        await asyncio.sleep(0.05)
+async def until_market(run: Run, at_s: float) -> None:
+    """Until ``at_s`` market seconds after the faults' base time."""
+    await until_clock(run.world, run.t0 + int(at_s * 1000))
 
 
 def truth(log: Path) -> tuple[list[DexSwapEv], list[CexTradeEv], list[FaultEv], dict[str, object]]:
@@ -188,16 +197,32 @@ def assert_recovered(run: Run, fault_end_s: float) -> None:
 async def assert_books_equal_truth(run: Run) -> None:
     """Freeze the market, let the last deltas land, compare every book to the truth."""
     run.world.pause()
-    try:
-        await asyncio.sleep(0.4)
+
+    def books() -> list[tuple[object, ...]]:
+        out = []
         for venue in (VenueId.MEXC, VenueId.BYBIT):
             ex = run.world.exchanges[venue.value]
             for sym in ("WIF/USDT", "BONK/USDT"):
                 local = run.pipe.venues[venue].local_book(sym)
-                assert local is not None, (venue, sym)
                 truth_b, truth_a = ex.books[sym.replace("/", "")].snapshot(20)
-                assert [(lv.price, lv.size) for lv in local.bids[:20]] == truth_b, (venue, sym)
-                assert [(lv.price, lv.size) for lv in local.asks[:20]] == truth_a, (venue, sym)
+                ours = (
+                    None
+                    if local is None
+                    else (
+                        [(lv.price, lv.size) for lv in local.bids[:20]],
+                        [(lv.price, lv.size) for lv in local.asks[:20]],
+                    )
+                )
+                out.append((venue, sym, ours, (truth_b, truth_a)))
+        return out
+
+    try:
+        # the deltas in flight land: then every book equals the truth (or never does)
+        with contextlib.suppress(AssertionError):
+            await until(lambda: all(ours == truth for *_, ours, truth in books()), 10)
+        for venue, sym, ours, truth in books():
+            assert ours is not None, (venue, sym)
+            assert ours == truth, (venue, sym)
     finally:
         run.world.resume()
 
@@ -210,7 +235,7 @@ async def test_ws_disconnect_reconnects_resubscribes_and_loses_only_the_outage(
     tmp_path: Path,
 ) -> None:
     async with pipeline_on_sim(tmp_path, fault(FaultKind.WS_DISCONNECT, "mexc")) as run:
-        await until_market(run.world, FAULT_AT_S + RECOVERY_S + 5)
+        await until_market(run, FAULT_AT_S + RECOVERY_S + 5)
         restarted = {n for n, st in run.pipe.supervisor.status.items() if st.restarts}
         assert {"mexc:book:WIF/USDT", "mexc:trades:WIF/USDT"} <= restarted, restarted
         assert_recovered(run, FAULT_AT_S)
@@ -236,7 +261,7 @@ async def test_rest_faults_are_waited_out_and_streams_lose_nothing(
     f = fault(kind, target, **kw)
     end = FAULT_AT_S + f.duration_s
     async with pipeline_on_sim(tmp_path, f) as run:
-        await until_market(run.world, end + RECOVERY_S)
+        await until_market(run, end + RECOVERY_S)
         assert_recovered(run, end)
         pollers = {
             "bybit": "cex:bookcheck",
@@ -256,7 +281,7 @@ async def test_stale_feed_is_detected_and_reconnected(tmp_path: Path) -> None:
     f = fault(FaultKind.STALE, "bybit", duration_s=10)
     end = FAULT_AT_S + f.duration_s
     async with pipeline_on_sim(tmp_path, f) as run:
-        await until_market(run.world, end + RECOVERY_S)
+        await until_market(run, end + RECOVERY_S)
         st = run.pipe.supervisor.status["bybit:book:WIF/USDT"]
         assert st.stale_restarts >= 1, st.history
         assert_recovered(run, end)
@@ -270,7 +295,7 @@ async def test_stale_feed_is_detected_and_reconnected(tmp_path: Path) -> None:
 @pytest.mark.parametrize("target", ["mexc", "bybit"])
 async def test_sequence_gap_resyncs_to_the_true_book(tmp_path: Path, target: str) -> None:
     async with pipeline_on_sim(tmp_path, fault(FaultKind.SEQ_GAP, target)) as run:
-        await until_market(run.world, FAULT_AT_S + RECOVERY_S)
+        await until_market(run, FAULT_AT_S + RECOVERY_S)
         venue = run.pipe.venues[VenueId(target)]
         assert venue.tracker.resyncs >= 2  # one per watched symbol
         assert_recovered(run, FAULT_AT_S)
@@ -281,7 +306,7 @@ async def test_sequence_gap_resyncs_to_the_true_book(tmp_path: Path, target: str
 
 async def test_malformed_frames_are_rejected_counted_and_the_rest_flows(tmp_path: Path) -> None:
     async with pipeline_on_sim(tmp_path, fault(FaultKind.MALFORMED, "birdeye", count=4)) as run:
-        await until_market(run.world, FAULT_AT_S + RECOVERY_S)
+        await until_market(run, FAULT_AT_S + RECOVERY_S)
         assert run.pipe.birdeye is not None
         rejected = run.pipe.birdeye.tracker.rejected
         assert_recovered(run, FAULT_AT_S)
@@ -299,7 +324,7 @@ async def test_malformed_frames_are_rejected_counted_and_the_rest_flows(tmp_path
 
 async def test_duplicate_frames_are_dropped(tmp_path: Path) -> None:
     async with pipeline_on_sim(tmp_path, fault(FaultKind.DUPLICATE, "bybit", count=6)) as run:
-        await until_market(run.world, FAULT_AT_S + 10)
+        await until_market(run, FAULT_AT_S + 10)
         assert run.pipe.venues[VenueId.BYBIT].tracker.rejected["duplicate_frame"] >= 1
     outages = check_no_loss_no_dup(run, FAULT_AT_S + 10)
     assert all(not gaps for gaps in outages.values()), outages

@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -24,6 +23,7 @@ from dexcex.domain import (
 )
 from dexcex.pipeline.recording import RecordReader, RecordWriter, hour_file
 from tests.factories import T0, make_asset, make_book
+from tests.waiting import until_sync
 
 ASSET = make_asset()
 POOL = ASSET.dex[0].pools[0].address
@@ -184,7 +184,11 @@ while True:
 """
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
     assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
-    time.sleep(1.0)
+    # killed once a few flushes are on disk, in the middle of writing more
+    until_sync(
+        lambda: sum(p.stat().st_size for p in tmp_path.glob("events-*.jsonl.zst")) > 8_000,
+        what="flushed recordings",
+    )
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     files = sorted(tmp_path.glob("events-*.jsonl.zst"))

@@ -21,7 +21,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from dexcex.sim.scenario import load_scenario
 from tests.running import Proc, free_port, start_sim
+from tests.scaleout.streams import lag
 from tests.scaleout.test_redis_roles import STREAM
+from tests.waiting import until_sync
 
 MINUTES = float(os.environ.get("LOAD_MINUTES", "10"))
 SPEED = float(os.environ.get("LOAD_SPEED", "3"))
@@ -95,7 +97,14 @@ def test_100_assets_two_collectors_one_engine(tmp_path: Path, redis_url: str) ->
             {**base, "DEXCEX_DATA_DIR": str(tmp_path / "engine"), "DEXCEX_API__PORT": str(port)},
         )
         pids = {name: p.p.pid for name, p in procs.items()} | {"simulator": sim.pid}
-        time.sleep(20)  # start-up: connections, snapshots
+
+        def streaming() -> bool:  # start-up done: connections, snapshots, events flowing
+            try:
+                return metrics(port)["dexcex_events_total"][0][1] > 10_000
+            except (httpx.HTTPError, KeyError, IndexError):
+                return False
+
+        until_sync(streaming, 180, "the engine consumes the collectors' events")
         cpu0 = {n: cpu_s(pid) for n, pid in pids.items()}
         t0 = time.monotonic()
         ev0 = metrics(port)["dexcex_events_total"][0][1]
@@ -109,7 +118,7 @@ def test_100_assets_two_collectors_one_engine(tmp_path: Path, redis_url: str) ->
             samples.append(
                 {
                     "t": time.monotonic() - t0,
-                    "lag": float(group["lag"] or 0),
+                    "lag": float(lag(r, STREAM)),
                     "pending": float(group["pending"]),
                     "bus": m["dexcex_bus_queue_depth"][0][1],
                     "engine_mb": rss_mb(pids["engine"]),

@@ -8,6 +8,7 @@ agree with the simulator's own state.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
@@ -19,6 +20,7 @@ import pytest
 from dexcex.sim.world import SimWorld, run_sim
 from dexcex.venues.bybit import constants as bybit_c
 from dexcex.venues.mexc import constants as mexc_c
+from tests.waiting import until
 
 SYMBOL = "WIF/USDT"
 VENUE_SYMBOL = "WIFUSDT"
@@ -62,7 +64,8 @@ class VenueConformance(ABC):
             assert [b[0] for b in book["bids"]] == sorted(
                 (b[0] for b in book["bids"]), reverse=True
             )
-            await asyncio.sleep(1.0)
+            view = world.cex_views[(self.venue, VENUE_SYMBOL)]
+            await until(lambda: len(view.trades) > 0, what="trades on the venue")
             trades = await ex.fetch_trades(SYMBOL, limit=20)
             assert trades and all(t["side"] in ("buy", "sell") and t["amount"] > 0 for t in trades)
             ticker = await ex.fetch_ticker(SYMBOL)
@@ -130,9 +133,16 @@ class VenueConformance(ABC):
             trades = await asyncio.wait_for(ex.watch_trades(SYMBOL), 30)
             assert trades and trades[-1]["symbol"] == SYMBOL
             world.pause()
-            await asyncio.sleep(0.5)  # let every frame in flight arrive
             truth_bids, truth_asks = world.exchanges[self.venue].books[VENUE_SYMBOL].snapshot(20)
             book = ex.orderbooks[SYMBOL]
+            with contextlib.suppress(AssertionError):  # every frame in flight arrives
+                await until(
+                    lambda: (
+                        [tuple(x) for x in book["bids"][:20]] == truth_bids
+                        and [tuple(x) for x in book["asks"][:20]] == truth_asks
+                    ),
+                    10,
+                )
             assert [tuple(x) for x in book["bids"][:20]] == truth_bids
             assert [tuple(x) for x in book["asks"][:20]] == truth_asks
             recent = {

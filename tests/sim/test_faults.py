@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,15 +20,23 @@ from google.protobuf.message import DecodeError
 from dexcex.sim.market.events import FaultEv, SimEvent
 from dexcex.sim.scenario import Fault, FaultKind, load_scenario
 from dexcex.sim.world import SimWorld, run_sim
+from tests.waiting import market_ms, until, until_market
 
 SPEED = 10.0  # market seconds per wall second: a fault at_s=10 fires after ~1 s
 WIF = "EKpQGSJtjMFqKZ9KQanSqYXRcF8fBopzLHYxdM65zcjm"
 
 
 @asynccontextmanager
-async def world_with(*faults: Fault) -> AsyncIterator[tuple[SimWorld, list[FaultEv]]]:
+async def world_with(
+    *faults: Fault, paused: bool = False
+) -> AsyncIterator[tuple[SimWorld, list[FaultEv]]]:
+    """A world whose scenario has ``faults``; ``paused``: its market frozen until the test
+    resumes it (so a check of the state before a fault cannot come too late on a busy
+    machine)."""
     sc = load_scenario("default").model_copy(update={"faults": list(faults)})
     async with run_sim(sc, speed=SPEED) as w:
+        if paused:
+            w.pause()
         seen: list[FaultEv] = []
 
         def grab(ev: SimEvent) -> None:
@@ -42,13 +50,6 @@ async def world_with(*faults: Fault) -> AsyncIterator[tuple[SimWorld, list[Fault
 def hits(log: list[FaultEv], kind: str) -> list[str]:
     """Details of the frames a one-shot fault hit (its arming entry left out)."""
     return [f.detail for f in log if f.kind == kind and "#" in f.detail]
-
-
-async def wait_for(cond: Callable[[], bool], limit_s: float = 15.0) -> None:
-    """Poll ``cond``: what it watches is the simulator's log, which has no event to await."""
-    async with asyncio.timeout(limit_s):
-        while not cond():  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
 
 
 def at(w: SimWorld, at_s: float) -> float:
@@ -89,13 +90,17 @@ async def test_rate_limit_answers_429_with_retry_after_then_recovers() -> None:
     fault = Fault(
         at_s=10, kind=FaultKind.RATE_LIMIT, target="bybit", duration_s=20, retry_after_s=3
     )
-    async with world_with(fault) as (w, log), httpx.AsyncClient(base_url=w.urls["bybit_rest"]) as c:
+    async with (
+        world_with(fault, paused=True) as (w, log),
+        httpx.AsyncClient(base_url=w.urls["bybit_rest"]) as c,
+    ):
         params = {"category": "spot", "symbol": "WIFUSDT"}
         assert (await c.get("/v5/market/orderbook", params=params)).status_code == 200
-        await wait_for(lambda: any(f.kind == "rate_limit" for f in log))
+        w.resume()
+        await until(lambda: any(f.kind == "rate_limit" for f in log))
         r = await c.get("/v5/market/orderbook", params=params)
         assert r.status_code == 429 and r.headers["Retry-After"] == "3"
-        await wait_for(lambda: any(f.detail == "end" for f in log))
+        await until(lambda: any(f.detail == "end" for f in log))
         assert (await c.get("/v5/market/orderbook", params=params)).status_code == 200
 
 
@@ -105,10 +110,10 @@ async def test_server_error_answers_5xx_during_the_window() -> None:
         world_with(fault) as (w, log),
         httpx.AsyncClient(base_url=w.urls["birdeye_rest"], headers={"X-API-KEY": "sim-key"}) as c,
     ):
-        await wait_for(lambda: bool(log))
+        await until(lambda: bool(log))
         r = await c.get("/defi/price", params={"address": WIF})
         assert r.status_code == 502
-        await wait_for(lambda: any(f.detail == "end" for f in log))
+        await until(lambda: any(f.detail == "end" for f in log))
         assert (await c.get("/defi/price", params={"address": WIF})).status_code == 200
 
 
@@ -125,7 +130,7 @@ async def test_slow_answers_late_but_the_order_was_placed() -> None:
         apply_base_urls(ex, w.urls["mexc_rest"], None)
         try:
             await ex.load_markets()
-            await wait_for(lambda: bool(log))
+            await until(lambda: bool(log))
             started = time.perf_counter()
             with pytest.raises(ccxt.RequestTimeout):
                 await ex.create_order(
@@ -266,7 +271,7 @@ async def test_down_refuses_rest_and_websockets() -> None:
     fault = Fault(at_s=10, kind=FaultKind.DOWN, target="mexc", duration_s=20)
     async with world_with(fault) as (w, log):
         ws = await mexc_ws(w, "spot@public.aggre.deals.v3.api.pb@100ms@WIFUSDT")
-        await wait_for(lambda: bool(log))
+        await until(lambda: bool(log))
         with pytest.raises(websockets.ConnectionClosed):
             async with asyncio.timeout(5):
                 while True:
@@ -275,7 +280,7 @@ async def test_down_refuses_rest_and_websockets() -> None:
             assert (await c.get("/api/v3/ping")).status_code == 503
             with pytest.raises(websockets.InvalidStatus):
                 await websockets.connect(w.urls["mexc_ws"])
-            await wait_for(lambda: any(f.detail == "end" for f in log))
+            await until(lambda: any(f.detail == "end" for f in log))
             assert (await c.get("/api/v3/ping")).status_code == 200
 
 
@@ -288,12 +293,12 @@ async def test_dexscreener_stale_freezes_answers_and_malformed_breaks_json() -> 
         world_with(*faults) as (w, log),
         httpx.AsyncClient(base_url=w.urls["dexscreener_rest"]) as c,
     ):
-        await wait_for(lambda: bool(log))
+        await until(lambda: bool(log))
         url = f"/token-pairs/v1/solana/{WIF}"
         first = (await c.get(url)).json()
-        await asyncio.sleep(1.5)  # 15 market seconds of trading
+        await until_market(w, market_ms(w) + 15_000)  # 15 market seconds of trading
         assert (await c.get(url)).json() == first
-        await wait_for(lambda: any(f.kind == "malformed" for f in log))
+        await until(lambda: any(f.kind == "malformed" for f in log))
         with pytest.raises(msgspec.DecodeError):
             msgspec.json.decode((await c.get(url)).content)
         assert (await c.get(url)).json() != first

@@ -37,6 +37,7 @@ from dexcex.sources.birdeye.client import BirdeyeSource
 from dexcex.sources.birdeye.parse import frame_type, parse_market_data, parse_txs_frame
 from dexcex.sources.index import AssetIndex
 from tests.strategies import mutated
+from tests.waiting import until
 
 RES = Path(__file__).parent.parent / "resources" / "birdeye"
 JUP = "JUPyiwrYJFskUPiHa7hkeR8VUtAeFoSYbKedZNsDvCN"
@@ -155,7 +156,7 @@ async def test_stream_on_the_simulator_drops_duplicates_and_polls_liquidity() ->
         got: list[MarketEvent] = []
         task = asyncio.create_task(src.stream(Chain.SOLANA, got.append))
         try:
-            await asyncio.sleep(3.0)
+            await until(lambda: sum(isinstance(e, DexSwap) for e in got) > 20, 60, "swaps streamed")
             assert await src.poll_liquidity(Chain.SOLANA, got.append) == 2
         finally:
             task.cancel()

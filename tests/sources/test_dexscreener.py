@@ -31,6 +31,7 @@ from dexcex.sources.dexscreener.schemas import Pair, PairsEnvelope
 from dexcex.sources.http import FALLBACK_BACKOFF_S
 from dexcex.sources.index import AssetIndex
 from tests.strategies import mutated
+from tests.waiting import market_ms, until_market
 
 RES = Path(__file__).parent.parent / "resources" / "dexscreener" / "http"
 WIF_POOL = "EP2ib6dYdEeqD8MfE2ezHCxX3kP3K2eLKkirfPm5eyMx"
@@ -104,9 +105,7 @@ async def test_polling_the_simulator_on_every_chain() -> None:
         got: list[MarketEvent] = []
         try:
             await src.poll_once(got.append)
-            import asyncio
-
-            await asyncio.sleep(1.0)
+            await until_market(world, market_ms(world) + 10_000)
             await src.poll_once(got.append)
         finally:
             await src.close()

@@ -8,6 +8,7 @@ the streams counted while the stream goes on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -223,9 +224,16 @@ class VenueSuite:
                     await v.watch_order_book(SYMBOL)
             await v.watch_order_book(SYMBOL)
             world.pause()
-            await asyncio.sleep(0.5)
             book = v.pro.orderbooks[SYMBOL]
             truth_b, truth_a = world.exchanges[self.vid].books[VSYM].snapshot(20)
+            with contextlib.suppress(TimeoutError):  # every frame in flight arrives
+                await until(
+                    lambda: (
+                        [tuple(x) for x in book["bids"][:20]] == truth_b
+                        and [tuple(x) for x in book["asks"][:20]] == truth_a
+                    ),
+                    10,
+                )
             assert [tuple(x) for x in book["bids"][:20]] == truth_b
             assert [tuple(x) for x in book["asks"][:20]] == truth_a
             world.resume()

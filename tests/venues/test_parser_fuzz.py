@@ -96,6 +96,13 @@ def test_ccxt_book(payload: Any) -> None:
     assert isinstance(book, OrderBook)
 
 
+@pytest.mark.parametrize("ts", [float("inf"), float("-inf"), float("nan"), 1e400])
+def test_a_book_with_an_impossible_timestamp_is_a_rejection(ts: float) -> None:
+    # found by the fuzz test above: int(inf) raised OverflowError out of the parser
+    with pytest.raises(InvalidInput):
+        book_from_ccxt({**CCXT_BOOK, "timestamp": ts}, VenueId.MEXC, "WIF/USDT", 1, 1)
+
+
 @FAST
 @given(mutated(CCXT_TRADE))
 def test_ccxt_trade(payload: Any) -> None:

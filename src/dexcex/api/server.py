@@ -51,12 +51,18 @@ async def start_uvicorn(
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(), name="api")
-    async with asyncio.timeout(10):
-        while not server.started:
-            if task.done():  # e.g. the port is taken
-                task.result()
-                raise OSError(f"the page's server did not start on http://{host}:{port}")
-            await asyncio.sleep(0.02)
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:
+                if task.done():  # e.g. the port is taken
+                    task.result()
+                    raise OSError(f"the page's server did not start on http://{host}:{port}")
+                await asyncio.sleep(0.02)
+    except BaseException:  # a stop during start-up included: no server left behind
+        server.should_exit = True
+        with contextlib.suppress(BaseException):
+            await asyncio.shield(task)
+        raise
     if port == 0:
         port = int(server.servers[0].sockets[0].getsockname()[1])
     return server, task, port

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from dexcex.stopping import LATCH
+
+if __name__ == "__main__":  # `python -m dexcex.cli.main`: before the slow imports below
+    LATCH.install()
+
 import contextlib
 import faulthandler
 import signal
@@ -46,6 +51,11 @@ app.command("export")(export_cmd.export)
 app.command("report")(paper_cmd.report)
 
 
+# Commands that run until stopped keep the stop latch (``dexcex.stopping``): a signal
+# is a request to stop cleanly, at any moment of their start-up too.
+_RUNS_UNTIL_STOPPED = frozenset({"run", "demo", "record", "sim"})
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"dexcex {__version__}")
@@ -63,6 +73,8 @@ def root(
     ),
 ) -> None:
     ctx.obj = AppState(config_path=config)
+    if ctx.invoked_subcommand not in _RUNS_UNTIL_STOPPED:
+        LATCH.release()  # it ends by itself: a signal has its default effect
 
 
 @app.command()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,7 +23,13 @@ from dexcex.core import CoreOutput
 from dexcex.domain import HealthState
 from dexcex.logs import get_logger
 from dexcex.pipeline.app import Pipeline
-from dexcex.pipeline.runner import running_pipeline, serve_until_stopped, shard_settings
+from dexcex.pipeline.runner import (
+    running_pipeline,
+    serve_until_stopped,
+    shard_settings,
+    starting,
+)
+from dexcex.stopping import LATCH
 
 _log = get_logger("dexcex.run")
 
@@ -166,7 +174,7 @@ def run(
             raise typer.BadParameter("K/N, e.g. 0/2", param_hint="--shard") from None
         settings = shard_settings(settings, k, n)
     if role == "api":
-        asyncio.run(_run_api(settings, seconds))
+        _until_stopped(_run_api(settings, seconds))
         return
     rec = settings.pipeline.record if record is None else record
     start_run(
@@ -188,7 +196,25 @@ def start_run(
     page: bool = True,
     role: Literal["all", "collector", "engine"] = "all",
 ) -> None:
-    asyncio.run(_run(settings, record, seconds, status, page, role))
+    _until_stopped(_run(settings, record, seconds, status, page, role))
+
+
+def _until_stopped(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main``; a stop signal during its start-up is a clean stop too (exit 0): the
+    start-up is cancelled, what it had started is closed, and that is said."""
+    if LATCH.requested():  # before anything started: nothing to close
+        main.close()
+        err_console.print(f"stopped before start-up ({LATCH.signal_name})")
+        return
+    try:
+        asyncio.run(main)
+    except asyncio.CancelledError:
+        if not LATCH.requested():
+            raise
+        _log.info("stopped during start-up", signal=LATCH.signal_name, phase=LATCH.phase)
+        err_console.print(f"stopped during start-up ({LATCH.signal_name} at {LATCH.phase})")
+    finally:
+        LATCH.detach()
 
 
 async def _run(
@@ -199,27 +225,18 @@ async def _run(
     page: bool,
     role: Literal["all", "collector", "engine"],
 ) -> None:
+    LATCH.attach()
     recent: deque[CoreOutput] = deque(maxlen=8)
-    async with running_pipeline(settings, record=record, role=role) as pipe:
+    async with (
+        running_pipeline(settings, record=record, role=role) as pipe,
+        contextlib.AsyncExitStack() as servers,  # closed before the pipeline, whatever happens
+    ):
         signals = pipe.subscribe()
         started = time.monotonic()
-        server = None
-        metrics_server = None
         if role == "collector" and settings.bus.metrics_port:
-            from dexcex.api.metrics_server import MetricsServer
-
-            metrics_server = MetricsServer(pipe, settings.api.host, settings.bus.metrics_port)
-            await metrics_server.start()
-            err_console.print(f"metrics: {metrics_server.url}", highlight=False)
-        relay: tuple[Any, ...] = ()
+            await _serve_metrics(pipe, settings, servers)
         if page and pipe.db is not None:
-            from dexcex.api.server import GlanceServer
-
-            server = GlanceServer(pipe)
-            await server.start()
-            if role == "engine" and settings.bus.page_relay:
-                relay = await _relay_page(settings, server)
-            _print_page(settings, server.url, server.token)
+            await _serve_page(pipe, settings, servers, relay=role == "engine")
 
         async def body(stop: asyncio.Event) -> None:
             live = Live(console=console, refresh_per_second=2, transient=False) if status else None
@@ -236,24 +253,51 @@ async def _run(
                 if live is not None:
                     live.stop()
 
-        try:
-            await serve_until_stopped(body, seconds)
-        finally:
-            if relay:
-                _log.info("stopping: page relay")
-                for part in relay[1:]:
-                    await part.stop()
-                await _close_redis(relay[0])
-            if server is not None:
-                _log.info("stopping: page")
-                await server.stop()
-            if metrics_server is not None:
-                await metrics_server.stop()
+        await serve_until_stopped(body, seconds)
     err_console.print(
         f"stopped: {pipe.engine.events:,} events, {pipe.engine.signals} signals "
         f"({pipe.engine.stored} stored), {pipe.bus.dropped} dropped"
         + (f"; recorded to {pipe.recorder.directory}" if pipe.recorder else "")
     )
+
+
+async def _serve_metrics(
+    pipe: Pipeline, settings: Settings, servers: contextlib.AsyncExitStack
+) -> None:
+    from dexcex.api.metrics_server import MetricsServer
+
+    starting("metrics")
+    metrics_server = MetricsServer(pipe, settings.api.host, settings.bus.metrics_port)
+    servers.push_async_callback(metrics_server.stop)
+    await metrics_server.start()
+    err_console.print(f"metrics: {metrics_server.url}", highlight=False)
+
+
+async def _serve_page(
+    pipe: Pipeline, settings: Settings, servers: contextlib.AsyncExitStack, *, relay: bool
+) -> None:
+    from dexcex.api.server import GlanceServer
+
+    starting("page")
+    server = GlanceServer(pipe)
+
+    async def stop_page() -> None:
+        _log.info("stopping: page")
+        await server.stop()
+
+    servers.push_async_callback(stop_page)
+    await server.start()
+    if relay and settings.bus.page_relay:
+        parts = await _relay_page(settings, server)
+
+        async def stop_relay() -> None:
+            _log.info("stopping: page relay")
+            for part in parts[1:]:
+                await part.stop()
+            await _close_redis(parts[0])
+
+        servers.push_async_callback(stop_relay)
+    _print_page(settings, server.url, server.token)
 
 
 def record(
@@ -266,10 +310,11 @@ def record(
     """Record every normalised event to hourly zstd JSON-lines files (no signals, no
     trading); `dexcex replay` plays them back."""
     settings = _with_market(settings_of(ctx), market, scenario, speed)
-    asyncio.run(_record(settings, seconds))
+    _until_stopped(_record(settings, seconds))
 
 
 async def _record(settings: Settings, seconds: float | None) -> None:
+    LATCH.attach()
     async with running_pipeline(settings, with_core=False, record=True, use_db=False) as pipe:
         assert pipe.recorder is not None
         err_console.print(f"recording to {pipe.recorder.directory} (Ctrl-C stops)")
@@ -312,10 +357,13 @@ async def _run_api(settings: Settings, seconds: float | None) -> None:
     from dexcex.api.server import ApiServer
     from dexcex.store import Database
 
+    LATCH.attach()
+    starting("database")
     db = Database.open(settings.database_url(), pool_size=settings.store.pool_size)
     redis = aioredis.Redis.from_url(settings.bus.redis_url)
     server = ApiServer(settings, db, redis)
     try:
+        starting("page")
         await server.start()
         # the Redis URL without what precedes '@' (a password)
         behind = f"; the engine behind it: {settings.bus.redis_url.split('@')[-1]}"

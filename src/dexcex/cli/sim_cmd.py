@@ -17,6 +17,7 @@ from dexcex.cli.common import console, err_console
 from dexcex.sim.market.events import Burst, CexMove, SimEvent
 from dexcex.sim.scenario import Scenario, load_scenario
 from dexcex.sim.world import SimWorld, run_sim
+from dexcex.stopping import LATCH
 
 
 def sim(
@@ -37,6 +38,7 @@ def sim(
     until interrupted (Ctrl-C). With --virtual-hours it only generates events."""
     sc = load_scenario(scenario, seed=seed)
     if virtual_hours is not None:
+        LATCH.release()  # a batch run: a signal ends it as usual
         _virtual(SimWorld(sc, log_path=log), virtual_hours)
         return
     ports = (
@@ -54,12 +56,19 @@ async def _serve(
 ) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with run_sim(scenario, speed=speed, log_path=log, ports=ports) as world:
-        sys.stdout.write(json.dumps(world.describe()) + "\n")
-        sys.stdout.flush()
-        await stop.wait()
+    if LATCH.installed:  # `dexcex sim` from the shell: a signal during start-up too
+        stop = LATCH.attach()
+    else:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        async with run_sim(scenario, speed=speed, log_path=log, ports=ports) as world:
+            if not stop.is_set():
+                sys.stdout.write(json.dumps(world.describe()) + "\n")
+                sys.stdout.flush()
+            await stop.wait()
+    finally:
+        LATCH.detach()
     err_console.print("simulator stopped")
 
 

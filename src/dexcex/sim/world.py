@@ -262,8 +262,8 @@ async def run_sim(
     world = SimWorld(sc, speed=speed, start_ms=now, log_path=log_path)
     # One book interval first, so every market has a book before the first request.
     world.market.run_until(now + sc.market.book_interval_ms)
-    await world.start(host, ports, wall0_ms=now)
     try:
+        await world.start(host, ports, wall0_ms=now)  # a stop may cut it short: stop() copes
         yield world
     finally:
         await world.stop()

@@ -75,7 +75,7 @@ def book_from_ccxt(
         )
         ts = ob.get("timestamp") or ts_recv
         return OrderBook(venue, symbol, bids, asks, sequence, int(ts), ts_recv)
-    except (KeyError, TypeError, ValueError, DomainValidationError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError, DomainValidationError) as exc:
         raise InvalidInput(f"{venue} book {symbol}: {exc}") from None
 
 

@@ -49,15 +49,18 @@ def json_response(
 class TokenBucket:
     """``capacity`` tokens refilled continuously over ``period_s``."""
 
-    def __init__(self, capacity: float, period_s: float) -> None:
+    def __init__(
+        self, capacity: float, period_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.capacity = capacity
         self.rate = capacity / period_s
         self.tokens = capacity
-        self.stamp = time.monotonic()
+        self.clock = clock  # seconds; injected by tests, so a limit is checked exactly
+        self.stamp = clock()
 
     def take(self, cost: float = 1.0) -> float:
         """Take ``cost`` tokens; returns 0 on success, else seconds until enough are back."""
-        now = time.monotonic()
+        now = self.clock()
         self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
         if self.tokens >= cost:
