@@ -20,7 +20,7 @@ from pydantic import SecretStr
 
 from dexcex.config import VenueSettings, load_settings
 from dexcex.domain import CexMarket, Chain, VenueId
-from dexcex.sim.servers.mexc_frames import deals_frame, depth_frame
+from dexcex.sim.servers.mexc.frames import deals_frame, depth_frame
 from dexcex.sim.world import run_sim
 from dexcex.sources.birdeye.parse import frame_type, parse_txs_frame
 from dexcex.sources.dexscreener.parse import parse_pairs

@@ -23,12 +23,12 @@ from dexcex.domain import (
     PoolLiquidity,
     RateLimited,
 )
+from dexcex.edge.http import FALLBACK_BACKOFF_S
 from dexcex.sim.scenario import Fault, FaultKind, load_scenario
 from dexcex.sim.world import run_sim
 from dexcex.sources.dexscreener.client import DexScreenerSource
 from dexcex.sources.dexscreener.parse import FlowDeltas, PairSnapshot, parse_pairs
 from dexcex.sources.dexscreener.schemas import Pair, PairsEnvelope
-from dexcex.sources.http import FALLBACK_BACKOFF_S
 from dexcex.sources.index import AssetIndex
 from tests.strategies import mutated
 from tests.waiting import market_ms, until_market

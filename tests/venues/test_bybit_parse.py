@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from dexcex.domain import InvalidInput, SourceKind
-from dexcex.monitor import HealthTracker
+from dexcex.edge.health import HealthTracker
 from dexcex.venues.base import BookUpdate
 from dexcex.venues.bybit.client import _BybitPro
 from dexcex.venues.bybit.parse import parse_book_message, parse_trade_message, sequence_verdict

@@ -18,7 +18,7 @@ from ccxt.protobuf.mexc import PushDataV3ApiWrapper_pb2 as pb
 from google.protobuf.json_format import MessageToDict
 
 from dexcex.domain import InvalidInput, OrderStatus, OrderType, Side, TradingMode, VenueId
-from dexcex.sim.servers.mexc_frames import deals_frame
+from dexcex.sim.servers.mexc.frames import deals_frame
 from dexcex.venues.base import BookUpdate
 from dexcex.venues.ccxt_parse import order_from_ccxt, trade_from_ccxt
 from dexcex.venues.mexc.parse import parse_deals_push, parse_depth_push, sequence_verdict

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dexcex.domain import InvalidInput, OrderBook, SourceKind, TradingMode, VenueId
-from dexcex.monitor import HealthTracker
+from dexcex.edge.health import HealthTracker
 from dexcex.venues.bybit.client import _BybitPro
 from dexcex.venues.bybit.parse import parse_book_message, parse_trade_message
 from dexcex.venues.ccxt_parse import book_from_ccxt, order_from_ccxt, trade_from_ccxt

@@ -20,7 +20,7 @@ from dexcex.domain import (
     SourceKind,
     VenueId,
 )
-from dexcex.monitor import HealthTracker
+from dexcex.edge.health import HealthTracker
 from dexcex.sim.scenario import Fault, FaultKind, load_scenario
 from dexcex.sim.world import run_sim
 from dexcex.venues.bybit.client import BybitVenue

@@ -1,5 +1,2 @@
-"""Health, latency, rejections and alerts of every source and venue."""
-
-from dexcex.monitor.tracker import HealthTracker, LatencyWindow
-
-__all__ = ["HealthTracker", "LatencyWindow"]
+"""Health, latency, rejections and alerts of every source and venue (the trackers
+themselves live at the edge: ``dexcex.edge.health``)."""

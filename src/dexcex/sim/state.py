@@ -11,10 +11,18 @@ from dexcex.sim.market.events import CexTradeEv, DexSwapEv
 from dexcex.sim.market.pool import Pool
 from dexcex.sim.market.specs import CexMarketSpec
 
-__all__ = ["Bucket", "CexView", "MinuteBuckets", "PoolView"]
+__all__ = ["QUOTE_TOKENS", "Bucket", "CexView", "MinuteBuckets", "PoolView"]
 
 MINUTE = 60_000
 DAY_MINUTES = 1440
+# (address, decimals) of the quote tokens the simulated pools trade against, per chain.
+QUOTE_TOKENS: dict[tuple[str, str], tuple[str, int]] = {
+    ("solana", "SOL"): ("So11111111111111111111111111111111111111112", 9),
+    ("solana", "USDC"): ("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v", 6),
+    ("ethereum", "WETH"): ("0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2", 18),
+    ("bsc", "WBNB"): ("0xbb4cdb9cbd36b01bd1cbaebf2de08d9173bc095c", 18),
+    ("polygon", "USDC"): ("0x3c499c542cef5e3811e1192ce70d8cc03d5c3359", 6),
+}
 
 
 @dataclass(slots=True)

@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from dexcex.sim.exchange import Account, SimExchange
 from dexcex.sim.faults import FaultController
@@ -27,23 +26,11 @@ from dexcex.sim.market.book import SimBook
 from dexcex.sim.market.events import CexBookDelta, CexTradeEv, DexSwapEv, FaultEv, SimEvent
 from dexcex.sim.market.model import MarketSim
 from dexcex.sim.scenario import Scenario, load_scenario
+from dexcex.sim.servers import make_servers
+from dexcex.sim.servers.port import VenueServer
 from dexcex.sim.state import CexView, PoolView
 
-__all__ = ["SimClock", "SimWorld", "VenueServer", "run_sim"]
-
-
-class VenueServer(Protocol):
-    name: str
-
-    def publish(self, ev: SimEvent, what: str) -> None: ...
-
-    def url_map(self, port: int) -> dict[str, str]: ...
-
-    async def start(self, host: str, port: int = 0) -> int: ...
-
-    async def stop(self) -> None: ...
-
-    def disconnect_all(self) -> None: ...
+__all__ = ["SimClock", "SimWorld", "run_sim"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,9 +111,10 @@ class SimWorld:
                 for spec in specs.values():
                     price = self._ref_price(spec.venue_symbol)
                     acct.free.setdefault(spec.base, round(10_000.0 / price, spec.amount_dp))
-            self.exchanges[venue] = SimExchange(venue, accts, books, specs, self._market_now)
+            self.exchanges[venue] = SimExchange(venue, accts, books, specs, self.market_now)
 
-    def _market_now(self) -> int:
+    def market_now(self) -> int:
+        """Market time, ms UTC (``ServerWorld``)."""
         return self.market.now
 
     def _ref_price(self, venue_symbol: str) -> float:
@@ -178,17 +166,7 @@ class SimWorld:
     ) -> None:
         """Serve on ``host``; market time ``start_ms`` corresponds to wall time ``wall0_ms``
         (default: now), so with speed 1 market time equals wall time."""
-        from dexcex.sim.servers.birdeye import BirdeyeServer
-        from dexcex.sim.servers.bybit import BybitServer
-        from dexcex.sim.servers.dexscreener import DexScreenerServer
-        from dexcex.sim.servers.mexc import MexcServer
-
-        self.servers = [
-            MexcServer(self),
-            BybitServer(self),
-            BirdeyeServer(self),
-            DexScreenerServer(self),
-        ]
+        self.servers = make_servers(self)
         for server in self.servers:
             self.ports[server.name] = await server.start(host, (ports or {}).get(server.name, 0))
         self.host = host

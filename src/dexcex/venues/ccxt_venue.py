@@ -40,8 +40,9 @@ from dexcex.domain import (
     TradingMode,
     VenueId,
 )
-from dexcex.monitor import HealthTracker
-from dexcex.rawtap import RawTap
+from dexcex.edge.health import HealthTracker
+from dexcex.edge.ratelimit import RateLimit, RateLimiter
+from dexcex.edge.rawtap import RawTap
 from dexcex.venues.base import Balance, MarketRules
 from dexcex.venues.ccxt_parse import (
     balances_from_ccxt,
@@ -51,7 +52,6 @@ from dexcex.venues.ccxt_parse import (
     trade_from_ccxt,
 )
 from dexcex.venues.errors import VenueCodes, translate
-from dexcex.venues.ratelimit import RateLimit, RateLimiter
 
 __all__ = ["CcxtVenue"]
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from dexcex.monitor import HealthTracker
-from dexcex.rawtap import RawTap
+from dexcex.edge.health import HealthTracker
+from dexcex.edge.rawtap import RawTap
 
 __all__ = ["GuardedMessages"]
 

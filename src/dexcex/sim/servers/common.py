@@ -1,5 +1,6 @@
 """Pieces every simulated venue server shares: JSON replies, websocket fan-out with
-bounded per-connection queues, REST fault injection, and token-bucket rate limits."""
+bounded per-connection queues, REST fault injection, token-bucket rate limits, and the
+one path by which CEX market events become websocket frames (``publish_cex``)."""
 
 from __future__ import annotations
 
@@ -8,23 +9,28 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 from aiohttp import WSMsgType, web
 from aiohttp.typedefs import Middleware
 
 from dexcex.sim.faults import FaultController
+from dexcex.sim.market.events import CexBbo, CexBookDelta, CexTradeEv
 from dexcex.sim.scenario import FaultKind
+from dexcex.sim.servers.port import ServerWorld
 
 __all__ = [
     "BaseVenueServer",
+    "CexEvent",
+    "CexFrames",
     "Hub",
     "Server",
     "TokenBucket",
     "WsConn",
     "fault_middleware",
     "json_response",
+    "publish_cex",
     "wall_ms",
 ]
 
@@ -32,6 +38,7 @@ _json = msgspec.json.Encoder()
 SEND_QUEUE = 20_000  # frames buffered per connection before a slow client is cut off
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+CexEvent = CexBookDelta | CexTradeEv | CexBbo
 
 
 def wall_ms() -> int:
@@ -246,7 +253,7 @@ class BaseVenueServer:
 
     name = "venue"
 
-    def __init__(self, world: Any) -> None:
+    def __init__(self, world: ServerWorld) -> None:
         self.world = world
         self.hub = Hub()
         self.server: Server | None = None
@@ -264,3 +271,36 @@ class BaseVenueServer:
 
     def disconnect_all(self) -> None:
         self.hub.close_all()
+
+
+class CexFrames(Protocol):
+    """How one CEX venue puts market events on its websocket (MEXC and Bybit alike)."""
+
+    def channels(self, ev: CexEvent) -> list[str]:
+        """Every hub channel this event feeds."""
+        ...
+
+    def encode(self, ev: CexEvent, channel: str) -> str | bytes: ...
+
+    def malformed(self, variant: str, ev: CexEvent, channel: str) -> str | bytes: ...
+
+
+def publish_cex(
+    venue: str, hub: Hub, faults: FaultController, frames: CexFrames, ev: CexEvent, what: str
+) -> None:
+    """Send one market event to the subscribers of every channel it feeds, through the
+    venue's open stream faults: down or stale (nothing), a sequence gap (one book delta
+    skipped), a malformed frame (sent instead), a duplicate (sent twice)."""
+    if ev.venue != venue or faults.is_down(venue) or faults.is_stale(venue):
+        return
+    if isinstance(ev, CexBookDelta) and faults.take_gap(venue, ev.symbol, ev.t, what):
+        return
+    variant = faults.take_malformed(venue, ev.t, what)
+    dup = faults.take_duplicate(venue, ev.t, what)
+    for channel in frames.channels(ev):
+        if not hub.has(channel):
+            continue
+        frame = frames.malformed(variant, ev, channel) if variant else frames.encode(ev, channel)
+        hub.publish(channel, frame)
+        if dup:
+            hub.publish(channel, frame)

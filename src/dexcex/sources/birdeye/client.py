@@ -30,8 +30,10 @@ from dexcex.domain import (
     SourceKind,
     TemporarilyUnavailable,
 )
-from dexcex.monitor import HealthTracker
-from dexcex.rawtap import RawTap
+from dexcex.edge.health import HealthTracker
+from dexcex.edge.http import JsonHttp
+from dexcex.edge.ratelimit import RateLimiter
+from dexcex.edge.rawtap import RawTap
 from dexcex.sources.birdeye.constants import (
     MAX_ADDRESSES_PER_QUERY,
     WS_ORIGIN,
@@ -44,9 +46,7 @@ from dexcex.sources.birdeye.parse import (
     parse_price_frame,
     parse_txs_frame,
 )
-from dexcex.sources.http import JsonHttp
 from dexcex.sources.index import AssetIndex
-from dexcex.venues.ratelimit import RateLimiter
 
 __all__ = ["BirdeyeSource"]
 

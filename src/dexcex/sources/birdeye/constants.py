@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dexcex.venues.ratelimit import RateLimit
+from dexcex.edge.ratelimit import RateLimit
 
 __all__ = ["MAX_ADDRESSES_PER_QUERY", "PLAN_LIMITS", "WS_ORIGIN", "WS_SUBPROTOCOL", "limits_for"]
 

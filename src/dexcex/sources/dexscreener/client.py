@@ -20,12 +20,12 @@ from dexcex.domain import (
     SourceHealth,
     SourceKind,
 )
-from dexcex.monitor import HealthTracker
+from dexcex.edge.health import HealthTracker
+from dexcex.edge.http import JsonHttp
+from dexcex.edge.ratelimit import RateLimiter
 from dexcex.sources.dexscreener.constants import LIMITS, MAX_ADDRESSES
 from dexcex.sources.dexscreener.parse import FlowDeltas, PairSnapshot, parse_pairs, snapshot_events
-from dexcex.sources.http import JsonHttp
 from dexcex.sources.index import AssetIndex
-from dexcex.venues.ratelimit import RateLimiter
 
 __all__ = ["DexScreenerSource"]
 

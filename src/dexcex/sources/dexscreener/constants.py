@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dexcex.domain import Chain
-from dexcex.venues.ratelimit import RateLimit
+from dexcex.edge.ratelimit import RateLimit
 
 __all__ = ["CHAIN_IDS", "LIMITS", "MAX_ADDRESSES"]
 

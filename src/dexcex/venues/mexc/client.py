@@ -14,7 +14,7 @@ import ccxt.async_support as ccxt_rest
 import ccxt.pro as ccxt_pro
 
 from dexcex.domain import InvalidInput, VenueId
-from dexcex.monitor import HealthTracker
+from dexcex.edge.health import HealthTracker
 from dexcex.venues.ccxt_venue import CcxtVenue
 from dexcex.venues.errors import AnnotateErrors
 from dexcex.venues.guard import GuardedMessages

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dexcex.edge.ratelimit import RateLimit
 from dexcex.venues.errors import VenueCodes
-from dexcex.venues.ratelimit import RateLimit
 
 __all__ = ["CODES", "COSTS", "LIMITS", "REST_URL", "WS_URL", "apply_base_urls"]
 

@@ -1,4 +1,4 @@
-"""JSON over HTTP for the DEX sources (httpx, keep-alive), with every failure translated
+"""JSON over HTTP for the adapters (httpx, keep-alive), with every failure translated
 into the project's error tree in one place, and rate limits honoured."""
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from dexcex.domain import (
     Rejected,
     TemporarilyUnavailable,
 )
-from dexcex.monitor import HealthTracker
-from dexcex.rawtap import RawTap
-from dexcex.venues.ratelimit import RateLimiter
+from dexcex.edge.health import HealthTracker
+from dexcex.edge.ratelimit import RateLimiter
+from dexcex.edge.rawtap import RawTap
 
 __all__ = ["JsonHttp"]
 

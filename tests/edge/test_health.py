@@ -4,8 +4,8 @@ import asyncio
 import time
 
 from dexcex.domain import HealthState, ManualClock, SourceKind
-from dexcex.monitor import HealthTracker, LatencyWindow
-from dexcex.venues.ratelimit import RateLimit, RateLimiter
+from dexcex.edge.health import HealthTracker, LatencyWindow
+from dexcex.edge.ratelimit import RateLimit, RateLimiter
 
 
 def test_states_counts_and_rates() -> None:
