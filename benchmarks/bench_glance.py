@@ -31,12 +31,13 @@ from tests.running import start_sim
 from websockets.sync.client import connect
 
 from benchmarks.targets import check
-from dexcex.api.server import GlanceServer
 from dexcex.config import Settings, load_settings
 from dexcex.core import CoreOutput
 from dexcex.domain import Regime, RiskDecision
-from dexcex.pipeline.app import Pipeline, sim_endpoints
-from dexcex.pipeline.runner import open_database, running_pipeline
+from dexcex.roots.connectors import sim_endpoints
+from dexcex.roots.engine import Pipeline
+from dexcex.roots.page import engine_page
+from dexcex.roots.running import open_database, running_pipeline
 from dexcex.sim.world import SimClock
 
 SECONDS = float(os.environ.get("BENCH_GLANCE_SECONDS", "60"))
@@ -87,7 +88,7 @@ async def _event_to_screen(tmp: Path, every_ms: int, seconds: float) -> None:
     pipe = Pipeline(sim_endpoints(base, desc, "sim-key", "sim-secret"), clock, db=db)
     try:
         await pipe.start()
-        server = GlanceServer(pipe)
+        server = engine_page(pipe)
         await server.start()
         got: list[tuple[float, dict[str, Any]]] = []
         stop = threading.Event()
@@ -137,7 +138,7 @@ def _approved(i: int, now: int) -> CoreOutput:
 
 async def _clicks(tmp: Path, *, live: bool) -> None:
     async with running_pipeline(_settings(tmp, live=live)) as pipe:
-        server = GlanceServer(pipe)
+        server = engine_page(pipe)
         await server.start()
         ex = pipe.execution
         assert ex is not None and pipe.db is not None

@@ -15,8 +15,8 @@ from benchmarks.targets import check
 from dexcex.config import load_settings
 from dexcex.dataset.export import export_rows
 from dexcex.dataset.stats import dataset_stats
-from dexcex.execution.paper_run import run_paper
 from dexcex.execution.report import performance
+from dexcex.roots.paper import run_paper
 from dexcex.sim.scenario import load_scenario
 from dexcex.store import Database
 

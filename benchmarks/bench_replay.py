@@ -19,7 +19,7 @@ from dexcex.config import Settings
 from dexcex.config.core_settings import CoreSettings
 from dexcex.domain import ManualClock
 from dexcex.pipeline.recording import RecordWriter
-from dexcex.pipeline.replay import replay_files
+from dexcex.roots.replay import replay_files
 from dexcex.store import Database
 
 TARGET = 100_000

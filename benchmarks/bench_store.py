@@ -20,7 +20,7 @@ import uuid
 from sqlalchemy import create_engine, text
 
 from benchmarks.targets import check
-from dexcex.api.app import SIGNAL_OUT_COLUMNS
+from dexcex.api.views import SIGNAL_OUT_COLUMNS
 from dexcex.domain import SignalStatus
 from dexcex.store import Database, normalize_url
 from dexcex.store.partitions import DAY_MS

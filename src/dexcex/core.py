@@ -124,7 +124,9 @@ class Core:
             for v, sym in st.symbols.items():
                 self._by_symbol[(v, sym)] = st
         self.signals = SignalEngine(settings.signals, settings.risk.taker_fee_bps)
-        self.baseline = CexMomentum(settings.signals.baseline, settings.risk.taker_fee_bps)
+        self.baseline = CexMomentum(
+            settings.signals.baseline, settings.risk.taker_fee_bps, settings.signals.expiry_s
+        )
         self.risk = RiskEngine(settings.risk)
         self.regime = MarketRegime(settings.risk)
         self.portfolio = PortfolioState()

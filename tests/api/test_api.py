@@ -3,6 +3,7 @@ the real execution service (paper), without a network."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import stat
 from collections.abc import Iterator
@@ -15,8 +16,9 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from starlette.websockets import WebSocketDisconnect
 
-from dexcex.api.app import Glance, create_app
+from dexcex.api.app import create_app
 from dexcex.api.hub import Hub
+from dexcex.api.service import LocalGlance, StoredReads
 from dexcex.api.token import load_or_create_token
 from dexcex.config import Settings, load_settings
 from dexcex.core import CoreOutput
@@ -32,8 +34,8 @@ from dexcex.domain import (
     VenueId,
 )
 from dexcex.execution.service import ExecutionService
-from dexcex.pipeline.bus import MarketBus
-from dexcex.pipeline.engine import Engine
+from dexcex.monitor.metrics import Metrics
+from dexcex.roots.virtual import paper_execution
 from dexcex.store import Database
 from tests.factories import T0, make_signal
 
@@ -67,23 +69,24 @@ class Rig(SimpleNamespace):
 
 
 def make_rig(tmp_path: Path, settings: Settings | None = None) -> Iterator[Rig]:
-    g, service = make_glance(tmp_path, settings)
-    with TestClient(create_app(g), headers={"host": "127.0.0.1:8000"}) as client:
+    g, service, hub, token = make_glance(tmp_path, settings)
+    app = create_app(g, hub, token)
+    with TestClient(app, headers={"host": "127.0.0.1:8000"}) as client:
         yield Rig(
             client=client,
-            db=g.db,
-            clock=g.clock,
+            db=g.stored.db,
+            clock=service.clock,
             service=service,
-            hub=g.hub,
-            token=g.token,
-            health=g.pipeline.health(),
+            hub=hub,
+            token=token,
+            health=g.engine.health(),
         )
-    g.db.close()
+    g.stored.db.close()
 
 
 def make_glance(
     tmp_path: Path, settings: Settings | None = None
-) -> tuple[Glance, ExecutionService]:
+) -> tuple[LocalGlance, ExecutionService, Hub, str]:
     """What the API reads from: three stored signals (two approved), an execution service
     in paper mode, canned health. No server is started."""
     base = settings or load_settings()
@@ -101,8 +104,7 @@ def make_glance(
     )
     db = Database.open(f"sqlite:///{tmp_path / 'api.sqlite3'}", migrate=True)
     clock = ManualClock(T0 + 5_000)
-    engine = Engine(None, MarketBus(100), clock)
-    service = ExecutionService(s, engine, db, clock, None)
+    service = paper_execution(s, clock, db, None, auto=False)
     hub = Hub(clock)
     health = [
         SourceHealth("mexc", SourceKind.CEX_VENUE, HealthState.OK, True, T0),
@@ -110,20 +112,23 @@ def make_glance(
         SourceHealth("birdeye", SourceKind.DEX_SOURCE, HealthState.OK, True, T0),
     ]
     pipe = SimpleNamespace(
+        settings=s,
+        clock=clock,
         execution=service,
         core=None,
         engine=SimpleNamespace(events=10, signals=3),
         bus=SimpleNamespace(dropped=0),
+        accuracy=None,
+        metrics=Metrics(),
         health=lambda: health,
-        failovers=[],
     )
     token, _ = load_or_create_token(tmp_path)
-    g = Glance(s, db, clock, hub, token, pipe)
+    g = LocalGlance(pipe, StoredReads(s, db))
     for i in range(1, 4):
         sig = make_signal(i, ts=T0 + i * 1000, asset="wif" if i < 3 else "bonk")
         db.signals.add_decided([(sig, approve(sig.id, approved=i != 2))])
-        service.offer(CoreOutput(sig, approve(sig.id, approved=i != 2)))
-    return g, service
+        asyncio.run(service.offer(CoreOutput(sig, approve(sig.id, approved=i != 2))))
+    return g, service, hub, token
 
 
 @pytest.fixture
@@ -198,7 +203,7 @@ def test_execute_paper_then_the_fill_comes(rig: Rig) -> None:
     o = r.json()["order"]
     assert r.json()["mode"] == "paper" and o["status"] == "sent" and o["side"] == "buy"
     assert o["client_order_id"].startswith("dxe0")
-    rig.service._on_event(book(T0 + 6_000))  # the next book after the paper latency
+    rig.service.on_event(book(T0 + 6_000))  # the next book after the paper latency
     assert seen[-1].status.value == "filled" and float(seen[-1].avg_price) == pytest.approx(
         (2.51 * 1 + 2.52 * 1) / 2
     )
@@ -233,14 +238,14 @@ def make_rig_live_glance(tmp_path: Path, s: Settings) -> tuple[TestClient, str]:
     sig = make_signal(1)
     db.signals.add_decided([(sig, approve(sig.id))])
     ex = SimpleNamespace(signal_output=lambda _sid: CoreOutput(sig, approve(sig.id)))
-    pipe = SimpleNamespace(execution=ex)
-    g = Glance(s, db, clock, Hub(clock), "t" * 32, pipe)
-    return TestClient(create_app(g)), "t" * 32
+    pipe = SimpleNamespace(execution=ex, settings=s, clock=clock)
+    g = LocalGlance(pipe, StoredReads(s, db))  # type: ignore[arg-type]
+    return TestClient(create_app(g, Hub(clock), "t" * 32)), "t" * 32
 
 
 def test_positions_orders_status_alerts_performance_assets(rig: Rig) -> None:
     rig.client.post("/api/signals/sig-00000001/execute", headers=auth(rig))
-    rig.service._on_event(book(T0 + 6_000))
+    rig.service.on_event(book(T0 + 6_000))
     pos = rig.client.get("/api/positions").json()
     assert pos and pos[0]["asset_id"] == "wif" and pos[0]["qty"] == 2.0
     st = rig.client.get("/api/status").json()
@@ -343,7 +348,8 @@ def test_the_vendored_files_are_the_ones_npm_pinned() -> None:
 def test_the_feed_reads_every_column_its_rows_show(rig: Rig) -> None:
     """The list reads SIGNAL_OUT_COLUMNS only: a field the row shows but the list does not
     read would silently be empty on the page."""
-    from dexcex.api.app import SIGNAL_OUT_COLUMNS, _signal_out
+    from dexcex.api.views import SIGNAL_OUT_COLUMNS
+    from dexcex.api.views import signal_from_row as _signal_out
 
     r = rig.client.post("/api/signals/sig-00000003/execute", headers=auth(rig), json={})
     assert r.status_code == 200  # an executed signal: order and fill columns filled too

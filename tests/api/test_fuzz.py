@@ -24,15 +24,15 @@ from tests.api.test_api import make_glance
 # The operations are listed at import time, so the app exists at import time — an app
 # only, no running client: a module that is collected and not run (--collect-only, or an
 # xdist worker the test does not go to) leaves nothing to shut down.
-_glance, _ = make_glance(Path(tempfile.mkdtemp(prefix="dexcex-fuzz-")))
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(_glance))
+_glance, _, _hub, _token = make_glance(Path(tempfile.mkdtemp(prefix="dexcex-fuzz-")))
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(_glance, _hub, _token))
 OPERATIONS = [r.ok() for r in schema.get_all_operations()]
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _close_db() -> Iterator[None]:
     yield
-    _glance.db.close()
+    _glance.stored.db.close()
 
 
 def test_every_operation_is_fuzzed() -> None:
@@ -45,4 +45,4 @@ def test_every_operation_is_fuzzed() -> None:
 @given(data=st.data())
 def test_no_server_error_and_the_schema_holds(operation: Any, data: st.DataObject) -> None:
     case = data.draw(operation.as_strategy())
-    case.call_and_validate(headers={"Authorization": f"Bearer {_glance.token}"})
+    case.call_and_validate(headers={"Authorization": f"Bearer {_token}"})

@@ -17,6 +17,7 @@ from fastapi import HTTPException
 from dexcex.api.hub import Hub
 from dexcex.api.relay import COMMANDS, PAGE_STREAM, CommandServer, PageRelay, RemoteEngine
 from dexcex.api.schemas import StatusOut
+from dexcex.api.service import Answer
 from dexcex.clock import SystemClock
 
 STATUS = StatusOut(
@@ -80,38 +81,40 @@ async def test_clicks_are_answered_and_stale_or_malformed_ones_are_not_acted_on(
     r = aioredis.Redis.from_url(redis_url)
     executed: list[tuple[str, bool]] = []
 
-    async def execute(signal_id: str, confirm: bool) -> dict[str, Any]:
+    async def handle(op: str, args: dict[str, Any]) -> Answer:
+        assert op == "execute"
+        signal_id, confirm = args["signal_id"], args["confirm"]
         executed.append((signal_id, confirm))
         if signal_id == "boom":
             raise RuntimeError("database away")
         if signal_id == "unknown":
-            return {"status": 404, "detail": "no signal 'unknown'"}
-        return {"status": 200, "body": {"signal_id": signal_id}}
+            return Answer(404, detail="no signal 'unknown'")
+        return Answer(200, body={"signal_id": signal_id})
 
-    server = CommandServer(r, execute)
+    async def execute(signal_id: str, confirm: bool) -> Answer:
+        return await remote.command("execute", {"signal_id": signal_id, "confirm": confirm})
+
+    server = CommandServer(r, handle)
     remote = RemoteEngine(r, Hub(SystemClock()), answer_timeout_s=2)
     await server.start()
     try:
         async with asyncio.timeout(10):  # the server reads from the stream's end: until it is
             while True:
                 with contextlib.suppress(HTTPException):
-                    if (await remote.execute("ready", False))["status"] == 200:
+                    if (await execute("ready", False)).status == 200:
                         break
         executed.clear()
         handled0 = server.handled
         await r.xadd(COMMANDS, {b"c": b"not json"})  # refused and logged; the server goes on
         old = {"id": "x1", "signal_id": "s0", "confirm": False, "ts": 1}
         await r.xadd(COMMANDS, {b"c": msgspec.json.encode(old)})
-        assert await remote.execute("s1", True) == {"status": 200, "body": {"signal_id": "s1"}}
-        assert await remote.execute("unknown", False) == {
-            "status": 404,
-            "detail": "no signal 'unknown'",
-        }
-        failed = await remote.execute("boom", False)  # answered, and the server goes on
-        assert failed["status"] == 503 and "database away" in failed["detail"]
-        assert (await remote.execute("s3", False))["status"] == 200
+        assert await execute("s1", True) == Answer(200, body={"signal_id": "s1"})
+        assert await execute("unknown", False) == Answer(404, detail="no signal 'unknown'")
+        failed = await execute("boom", False)  # answered, and the server goes on
+        assert failed.status == 503 and "database away" in (failed.detail or "")
+        assert (await execute("s3", False)).status == 200
         stale = msgspec.json.decode((await r.blpop(["dexcex:reply:x1"], timeout=2))[1])
-        assert stale == {"status": 409, "detail": "the click is too old to act on"}
+        assert stale == {"status": 409, "body": None, "detail": "the command is too old to act on"}
         # never the stale one
         assert executed == [("s1", True), ("unknown", False), ("boom", False), ("s3", False)]
         assert server.handled - handled0 == 5 and server.rejected == 1  # the one that was not JSON
@@ -120,7 +123,7 @@ async def test_clicks_are_answered_and_stale_or_malformed_ones_are_not_acted_on(
     # no engine listening: the click is answered, not left waiting
     t0 = time.monotonic()
     with pytest.raises(HTTPException) as exc:
-        await remote.execute("s2", False)
+        await execute("s2", False)
     assert exc.value.status_code == 503 and "did not answer" in str(exc.value.detail)
     assert time.monotonic() - t0 < 4
     assert len(executed) == 4

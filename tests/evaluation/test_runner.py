@@ -8,20 +8,21 @@ import pytest
 from typer.testing import CliRunner
 
 from dexcex.cli.main import app
+from dexcex.config import Settings
 from dexcex.config.core_settings import CoreSettings
 from dexcex.evaluation.report import build_report, render_table, write_chart
-from dexcex.evaluation.runner import replay
+from dexcex.roots.evaluate import evaluate_replay
 from tests.evaluation.test_readers import UNI, write_candles
 
 
 @pytest.fixture(scope="module")
 def sim_report(sim_log: Path) -> dict[str, object]:
-    return build_report(replay([sim_log], CoreSettings()), CoreSettings(), seed=1)
+    return build_report(evaluate_replay([sim_log], Settings()), CoreSettings(), seed=1)
 
 
 def test_replay_is_deterministic(sim_log: Path) -> None:
-    a = replay([sim_log], CoreSettings())
-    b = replay([sim_log], CoreSettings())
+    a = evaluate_replay([sim_log], Settings())
+    b = evaluate_replay([sim_log], Settings())
     assert a.outputs, "the simulated hour should produce signals"
     enc = msgspec.json.encode
     assert [enc(o) for o in a.outputs] == [enc(o) for o in b.outputs]

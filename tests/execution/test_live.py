@@ -36,7 +36,7 @@ from dexcex.domain import (
 )
 from dexcex.execution.live import LiveTrader, live_gate
 from dexcex.logs import configure_logging
-from dexcex.pipeline.app import sim_endpoints
+from dexcex.roots.connectors import sim_endpoints
 from dexcex.sim.scenario import AccountSpec, Fault, FaultKind, load_scenario
 from dexcex.sim.world import SimWorld, run_sim
 from dexcex.store import Database

@@ -14,8 +14,8 @@ from dexcex.config import load_settings
 from dexcex.dataset.export import export_rows
 from dexcex.dataset.stats import dataset_stats
 from dexcex.domain import OrderStatus, TradingMode
-from dexcex.execution.paper_run import PaperRunResult, run_paper
 from dexcex.execution.report import performance
+from dexcex.roots.paper import PaperRunResult, run_paper
 from dexcex.sim.scenario import load_scenario
 from dexcex.store import Database
 

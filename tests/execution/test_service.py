@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dexcex.config import load_settings
 from dexcex.domain import TradingMode
-from dexcex.pipeline.runner import running_pipeline
+from dexcex.roots.running import running_pipeline
 from tests.waiting import until
 
 SPEED = 20.0  # 30 market minutes in 90 s: enough for the baselines to form and signals

@@ -7,7 +7,6 @@ from typing import Any
 
 from dexcex.domain import BookLevel, Chain, DexPrice, ManualClock, OrderBook, VenueId
 from dexcex.monitor.accuracy import AccuracyMonitor, AccuracySettings
-from dexcex.pipeline.bus import MarketBus
 from dexcex.pipeline.engine import Engine
 
 T0 = 1_700_000_000_000
@@ -97,11 +96,13 @@ class _Core:
 def test_the_engine_keeps_an_excluded_source_from_the_core() -> None:
     core = _Core()
     clock = ManualClock(T0)
-    eng = Engine(core, MarketBus(100), clock, reorder_ms=0)  # type: ignore[arg-type]
+    eng = Engine(core, clock, reorder_ms=0)  # type: ignore[arg-type]
     taps: list[Any] = []
-    eng.on_event.append(taps.append)
-    eng.excluded_sources.add("birdeye")
+    eng.listeners.append(taps.append)
+    monitor = AccuracyMonitor(clock, lambda _v, _s: "wif")
+    monitor.excluded.add("birdeye")
+    eng.exclusion = monitor
     evs = [dex("birdeye", 2.5, T0), dex("dexscreener", 2.5, T0 + 1), book(2.5, T0 + 2)]
-    eng.process(evs, T0 + 10)
+    eng.step(evs, T0 + 10)
     assert [getattr(e, "source", "book") for e in core.seen] == ["dexscreener", "book"]
     assert len(taps) == 3 and eng.excluded_events == 1

@@ -19,7 +19,7 @@ from dexcex.config import load_settings
 from dexcex.config.models import AlertSettings
 from dexcex.domain import FailoverEvent, HealthState, ManualClock, SourceHealth, SourceKind, VenueId
 from dexcex.monitor.alerts import AlertEngine, webhook_payload
-from dexcex.pipeline.runner import running_pipeline
+from dexcex.roots.running import running_pipeline
 from tests.waiting import until
 
 T0 = 1_700_000_000_000

@@ -26,7 +26,8 @@ import pytest
 from dexcex.config import load_settings
 from dexcex.config.models import PipelineSettings
 from dexcex.domain import CexTrade, DexSwap, HealthState, MarketEvent, OrderBook, VenueId
-from dexcex.pipeline.app import Pipeline, sim_endpoints
+from dexcex.roots.connectors import sim_endpoints
+from dexcex.roots.engine import Pipeline
 from dexcex.sim.groundtruth import read_log
 from dexcex.sim.market.events import CexTradeEv, DexSwapEv, FaultEv
 from dexcex.sim.scenario import Fault, FaultKind, load_scenario

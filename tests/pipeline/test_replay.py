@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from dexcex.config import Settings
-from dexcex.pipeline.replay import replay_files
+from dexcex.roots.replay import replay_files
 from dexcex.store import Database
 
 

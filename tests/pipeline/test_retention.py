@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from dexcex.config import load_settings
 from dexcex.domain import HealthState, SourceHealth, SourceKind
-from dexcex.pipeline.runner import running_pipeline
+from dexcex.roots.running import running_pipeline
 from dexcex.store.partitions import DAY_MS
 from tests.factories import make_signal
 

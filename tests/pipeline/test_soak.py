@@ -17,7 +17,8 @@ import pytest
 
 from dexcex.config import Settings
 from dexcex.config.models import PipelineSettings
-from dexcex.pipeline.app import Pipeline, sim_endpoints
+from dexcex.roots.connectors import sim_endpoints
+from dexcex.roots.engine import Pipeline
 from dexcex.sim.scenario import load_scenario
 from dexcex.sim.world import SimClock
 from dexcex.store import Database

@@ -31,7 +31,6 @@ from tests.scaleout.streams import caught_up, delivered, group_info
 
 STREAM = "dexcex:events"
 SPEED = 4.0
-RECONNECT_MS = 20_000  # wall time a restarted collector is given to subscribe again
 
 
 def _key(ev: MarketEvent) -> object:
@@ -66,6 +65,13 @@ def test_kill_and_restart_engine_and_collector_loses_and_duplicates_nothing(
     ]
     db_path = tmp_path / "engine" / "dexcex.sqlite3"
     r = redis.Redis.from_url(redis_url)
+    decode_event = msgspec.json.Decoder(MarketEvent).decode
+    missing_feeds: list[str] = []
+    watched = load_settings().domain_assets()
+    wanted_feeds: set[object] = {(m.venue.value, m.symbol) for a in watched for m in a.cex}
+    wanted_feeds |= {a.id for a in watched if any(d.chain.value == "solana" for d in a.dex)}
+    asset_of_feed = {(m.venue.value, m.symbol): a.id for a in watched for m in a.cex}
+    feed_shard = {f: shard_of(asset_of_feed.get(f, f), 2) for f in wanted_feeds}  # type: ignore[arg-type]
     procs: list[Proc] = []
     try:
         collectors = [
@@ -105,7 +111,9 @@ def test_kill_and_restart_engine_and_collector_loses_and_duplicates_nothing(
             deadline = time.monotonic() + seconds
             while not ok():
                 alive()
-                assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
+                assert time.monotonic() < deadline, (
+                    f"not within {seconds} s: {what} {missing_feeds}"
+                )
                 time.sleep(0.05)
 
         def group() -> dict[str, Any]:
@@ -114,6 +122,26 @@ def test_kill_and_restart_engine_and_collector_loses_and_duplicates_nothing(
         def stream_grew(by: int) -> Callable[[], bool]:
             start = r.xlen(STREAM)
             return lambda: r.xlen(STREAM) >= start + by
+
+        def every_feed_on_stream(shard: int | None = None, since_ms: int = 0) -> bool:
+            """Every trade stream and every swap stream (of ``shard``) has put something
+            on the stream (since ``since_ms``, market time): green lights say a
+            connection is up, not that each subscription delivers."""
+            seen: set[object] = set()
+            for _, fields in r.xrevrange(STREAM, count=5000):
+                ev = decode_event(fields[b"e"])
+                if ev.ts_event < since_ms:
+                    continue
+                if isinstance(ev, CexTrade):
+                    seen.add((ev.venue.value, ev.symbol))
+                elif isinstance(ev, DexSwap):
+                    seen.add(ev.asset_id)
+            wanted = {f for f in wanted_feeds if shard is None or feed_shard[f] == shard}
+            missing_feeds[:] = sorted(map(str, wanted - seen))
+            return not missing_feeds
+
+        def market_ms_now(wall_ms: float) -> int:
+            return int(desc["start_ms"] + (wall_ms - desc["wall0_ms"]) * SPEED)
 
         def lights_green() -> bool:
             try:
@@ -128,6 +156,7 @@ def test_kill_and_restart_engine_and_collector_loses_and_duplicates_nothing(
             )
 
         until("every stream subscribed: lights green on the engine's page", lights_green, 120)
+        until("a trade of every market and a swap of every Solana asset", every_feed_on_stream, 120)
         subscribed_at = time.time() * 1000
         # the engine consumes: its group exists and has read a good part of the stream
         until("the engine reads the stream", lambda: delivered(r, STREAM, 500))
@@ -159,7 +188,13 @@ def test_kill_and_restart_engine_and_collector_loses_and_duplicates_nothing(
         # each shard's sources and streams are on the engine's page, and green; judged
         # from then on: the collector has come back (its old report expires in 15 s)
         until("every shard's sources green on the engine's page", lights_green, 120)
-        outage_end_wall = restarted_at + RECONNECT_MS
+        resumed_ms = market_ms_now(restarted_at)
+        until(
+            "the restarted collector delivers every feed of its shard again",
+            lambda: every_feed_on_stream(shard=0, since_ms=resumed_ms),
+            120,
+        )
+        outage_end_wall = time.time() * 1000  # every feed of shard 0 delivers again
         until(
             "30 market seconds judged after the collector's outage",
             lambda: time.time() * 1000 >= outage_end_wall + 30_000 / SPEED,
@@ -211,7 +246,7 @@ def test_kill_and_restart_engine_and_collector_loses_and_duplicates_nothing(
     def market_ms(wall_ms: float) -> int:
         return int(start + (wall_ms - wall0) * SPEED)
 
-    outage = (market_ms(killed_at) - 2000, market_ms(restarted_at + RECONNECT_MS))
+    outage = (market_ms(killed_at) - 2000, market_ms(outage_end_wall))
     first_judged = market_ms(subscribed_at)
     end_judged = max(e.ts_event for e in events) - int(3_000 * SPEED)
     missing = []

@@ -9,7 +9,7 @@ from tests.factories import T0, make_book
 
 
 def run(mids: list[float], **kw: object) -> list:
-    rule = CexMomentum(BaselineSettings(**kw), taker_fee_bps=5.0)  # type: ignore[arg-type]
+    rule = CexMomentum(BaselineSettings(**kw), taker_fee_bps=5.0, expiry_s=120.0)  # type: ignore[arg-type]
     out = []
     for i, m in enumerate(mids):
         s = rule.on_book("wif", make_book(m, ts=T0 + i * 1000), True, 100.0, T0 + i * 1000)

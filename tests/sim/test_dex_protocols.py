@@ -183,7 +183,7 @@ async def test_dexscreener_enforces_its_per_minute_limit(world: SimWorld) -> Non
     # the machine is
     now = [0.0]
     server = next(s for s in world.servers if s.name == "dexscreener")
-    server.bucket = TokenBucket(world.scenario.dexscreener_rate_per_min, 60.0, lambda: now[0])
+    server.rest.bucket = TokenBucket(world.scenario.dexscreener_rate_per_min, 60.0, lambda: now[0])
     async with httpx.AsyncClient(base_url=world.urls["dexscreener_rest"]) as c:
 
         async def code() -> int:

@@ -28,6 +28,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from dexcex.aio import cancel_all, finish
 from dexcex.api.hub import Hub
+from dexcex.api.service import Answer
 from dexcex.logs import get_logger
 
 __all__ = ["COMMANDS", "PAGE_STREAM", "CommandServer", "PageRelay", "RemoteEngine"]
@@ -38,7 +39,7 @@ _REPLY = "dexcex:reply:"
 _PAGE_MAXLEN = 10_000
 _COMMAND_MAXLEN = 1_000
 _STALE_COMMAND_MS = 10_000  # a click older than this when the engine reads it is refused
-KEPT = ("status", "assets", "positions")  # the kinds an API answers REST and snapshots from
+KEPT = ("status", "assets", "positions", "risk")  # the kinds an API answers REST and snapshots from
 
 _log = get_logger("dexcex.api")
 _enc = msgspec.json.Encoder()
@@ -111,7 +112,9 @@ class PageRelay:
                 await asyncio.sleep(1.0)
 
 
-Click = Callable[[str, bool], Awaitable[dict[str, Any]]]
+# a command from an API process: (operation, its arguments) → the engine's answer
+Handle = Callable[[str, dict[str, Any]], Awaitable[Answer]]
+OPS = frozenset({"execute", "kill"})
 Entry = Callable[[dict[bytes, bytes]], Awaitable[None]]
 
 
@@ -156,10 +159,11 @@ class _Follower(ABC):
 
 
 class CommandServer(_Follower):
-    """Engine side: clicks from API processes, executed as the engine's own page would.
-    Only clicks made after it started: one sent while the engine was down is not ours."""
+    """Engine side: clicks and the kill switch from API processes, executed as the
+    engine's own page would. Only commands made after it started: one sent while the
+    engine was down is not ours."""
 
-    def __init__(self, redis: Any, execute: Click) -> None:
+    def __init__(self, redis: Any, handle: Handle) -> None:
         super().__init__(
             redis,
             COMMANDS,
@@ -167,7 +171,7 @@ class CommandServer(_Follower):
             "page-commands",
             "page commands: redis unavailable, no clicks taken",
         )
-        self._execute = execute
+        self._handle = handle
         self._refuse = _Quiet("page commands: malformed command refused")
         self.handled = 0
         self.rejected = 0
@@ -176,8 +180,14 @@ class CommandServer(_Follower):
         try:
             cmd = _dec.decode(fields[b"c"])
             reply_to = f"{_REPLY}{cmd['id']}"
-            signal_id, confirm = str(cmd["signal_id"]), bool(cmd["confirm"])
+            op = str(cmd.get("op", "execute"))
+            args = cmd.get("args") or {
+                "signal_id": str(cmd["signal_id"]),
+                "confirm": bool(cmd["confirm"]),
+            }
             sent_ms = int(cmd["ts"])
+            if op not in OPS or not isinstance(args, dict):
+                raise ValueError(f"unknown command {op!r}")
         except (KeyError, TypeError, ValueError, msgspec.DecodeError) as exc:
             self.rejected += 1
             self._refuse(exc, fields=str(fields)[:200], total=self.rejected)
@@ -185,19 +195,19 @@ class CommandServer(_Follower):
         # wall clocks of two machines (the API stamps it): the engine's market clock may be
         # a simulator's
         if int(time.time() * 1000) - sent_ms > _STALE_COMMAND_MS:
-            answer: dict[str, Any] = {"status": 409, "detail": "the click is too old to act on"}
+            answer = Answer(409, detail="the command is too old to act on")
         else:
             try:
-                answer = await self._execute(signal_id, confirm)
+                answer = await self._handle(op, args)
             except Exception as exc:  # one failed click must not end the engine's listening
-                _log.exception("page commands: the click failed", signal=signal_id)
-                answer = {"status": 503, "detail": f"the engine failed on this click: {exc!r}"}
+                _log.exception("page commands: the command failed", op=op)
+                answer = Answer(503, detail=f"the engine failed on this command: {exc!r}")
         self.handled += 1
         try:
-            await self._redis.rpush(reply_to, _enc.encode(answer))
+            await self._redis.rpush(reply_to, _enc.encode(answer.to_doc()))
             await self._redis.expire(reply_to, 60)
         except (RedisError, OSError) as exc:
-            _log.warning("page commands: could not answer", error=str(exc), signal=signal_id)
+            _log.warning("page commands: could not answer", error=str(exc), op=op)
 
 
 class RemoteEngine(_Follower):
@@ -255,11 +265,10 @@ class RemoteEngine(_Follower):
         self.last_ms = int(time.time() * 1000)
         self._hub.publish(kind, data)
 
-    async def execute(self, signal_id: str, confirm: bool) -> dict[str, Any]:
-        """Hand a click to the engine and wait for its answer: ``{"status": 200, "body":
-        …}`` or ``{"status": 4xx, "detail": …}``."""
+    async def command(self, op: str, args: dict[str, Any]) -> Answer:
+        """Hand a command to the engine and wait for its answer."""
         cid = uuid.uuid4().hex
-        cmd = {"id": cid, "signal_id": signal_id, "confirm": confirm, "ts": int(time.time() * 1000)}
+        cmd = {"id": cid, "op": op, "args": args, "ts": int(time.time() * 1000)}
         try:
             await self._redis.xadd(
                 COMMANDS, {b"c": _enc.encode(cmd)}, maxlen=_COMMAND_MAXLEN, approximate=True
@@ -273,5 +282,4 @@ class RemoteEngine(_Follower):
             raise HTTPException(503, f"cannot reach the engine through redis: {exc}") from None
         if got is None:
             raise HTTPException(503, "the engine did not answer: is `--role engine` running?")
-        answer: dict[str, Any] = _dec.decode(got[1])
-        return answer
+        return Answer.from_doc(_dec.decode(got[1]))

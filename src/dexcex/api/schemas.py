@@ -12,9 +12,12 @@ __all__ = [
     "ErrorOut",
     "ExecuteIn",
     "ExecuteOut",
+    "KillIn",
+    "KillSwitchOut",
     "OrderOut",
     "PerformanceOut",
     "PositionOut",
+    "RiskOut",
     "SignalDetail",
     "SignalOut",
     "SignalPage",
@@ -187,3 +190,32 @@ class OriginPerformance(BaseModel):
 class PerformanceOut(BaseModel):
     mode: str
     by_origin: dict[str, OriginPerformance]
+
+
+class KillSwitchOut(BaseModel):
+    on: bool
+    reason: str | None
+    detail: str
+    since_ms: int | None
+
+
+class KillIn(BaseModel):
+    on: bool = Field(True, description="true engages, false releases")
+    flatten: bool = Field(False, description="also close every open position")
+    detail: str = Field("", max_length=200, description="why, for the record")
+
+
+class RiskOut(BaseModel):
+    """The account and risk strip: what the limits bind on, and the switch."""
+
+    mode: str
+    auto_execute: bool
+    kill_switch: KillSwitchOut
+    exposure_usd: float
+    max_exposure_usd: float
+    by_asset_usd: dict[str, float]
+    max_per_asset_usd: float
+    day_pnl_usd: float
+    max_daily_loss_usd: float
+    open_positions: int
+    cancelled_orders: list[OrderOut] = Field(default_factory=list)

@@ -1,39 +1,28 @@
-"""The page's server inside a running engine: uvicorn on the engine's event loop, fed by
-the bus (prices), the engine (stored signals), execution (orders) and health."""
+"""The page's server: uvicorn on the engine's event loop, and what keeps its WebSocket hub
+fed — stored signals as they come, prices (the hub paces them), and once a second the
+status, assets, positions and the risk strip. What feeds it is wired by the composition
+root (``roots.page``); this module only serves."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
 
-from dexcex.api.app import (
-    Glance,
-    _signal_out,
-    create_app,
-    order_out,
-    snapshot_live,
-)
 from dexcex.api.hub import Hub
-from dexcex.api.schemas import AssetOut, PositionOut, StatusOut
-from dexcex.api.token import load_or_create_token
+from dexcex.api.service import Glance
+from dexcex.api.views import signal_view
 from dexcex.core import CoreOutput
-from dexcex.domain import Order
+from dexcex.domain import Clock
 from dexcex.logs import get_logger
-from dexcex.store.signal_store import risk_values, signal_to_row
+from dexcex.pipeline.bus import ControlChannel
 
-__all__ = ["ApiServer", "GlanceServer", "signal_message", "start_uvicorn"]
+__all__ = ["GlanceServer", "start_uvicorn"]
 
 _log = get_logger("dexcex.api")
-
-
-def signal_message(out: CoreOutput) -> dict[str, Any]:
-    """A stored signal and its risk verdict, as the page's signal row."""
-    row = signal_to_row(out.signal)
-    row.update(risk_values(out.decision, out.signal.status))
-    return _signal_out(row).model_dump()
 
 
 async def start_uvicorn(
@@ -69,24 +58,28 @@ async def start_uvicorn(
 
 
 class GlanceServer:
-    def __init__(self, pipeline: Any, *, host: str | None = None, port: int | None = None) -> None:
-        s = pipeline.settings
-        if pipeline.db is None:
-            raise ValueError("the page needs the database")
-        self.token, self.token_created = load_or_create_token(s.data_dir)
-        self.hub = Hub(pipeline.clock, price_every_ms=s.api.price_every_ms)
-        self.glance = Glance(s, pipeline.db, pipeline.clock, self.hub, self.token, pipeline)
-        self.app = create_app(self.glance)
-        self.pipeline = pipeline
-        self.host = host or s.api.host
-        self.port = port if port is not None else s.api.port
-        self._signals = pipeline.subscribe()
-        pipeline.metrics.extra["hub"] = self.hub
-        if pipeline.alerts is not None:
-            pipeline.alerts.publish = self.hub.publish
-        pipeline.bus.taps.append(self.hub.on_market)
-        if pipeline.execution is not None:
-            pipeline.execution.listeners.append(self._on_order)
+    def __init__(
+        self,
+        glance: Glance,
+        hub: Hub,
+        app: Any,
+        token: str,
+        host: str,
+        port: int,
+        *,
+        clock: Clock,
+        signals: ControlChannel[CoreOutput] | None = None,
+        on_shown: Callable[[int], None] | None = None,
+    ) -> None:
+        self.glance = glance
+        self.hub = hub
+        self.app = app
+        self.token = token
+        self.host = host
+        self.port = port
+        self.clock = clock
+        self._signals = signals  # None: the hub is fed from elsewhere (an API process)
+        self._on_shown = on_shown  # signal stored → sent to the page, ms
         self._server: uvicorn.Server | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._last_status: Any = None
@@ -100,11 +93,12 @@ class GlanceServer:
 
     async def start(self) -> None:
         self._server, task, self.port = await start_uvicorn(self.app, self.host, self.port)
-        self._tasks = [
-            task,
-            asyncio.create_task(self._forward_signals(), name="api-signals"),
-            asyncio.create_task(self._periodic(), name="api-periodic"),
-        ]
+        self._tasks = [task]
+        if self._signals is not None:
+            self._tasks += [
+                asyncio.create_task(self._forward_signals(), name="api-signals"),
+                asyncio.create_task(self._periodic(), name="api-periodic"),
+            ]
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -115,17 +109,13 @@ class GlanceServer:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
 
-    # --- feeding the hub -----------------------------------------------------------------------
-
-    def _on_order(self, order: Order) -> None:
-        self.hub.publish("order", order_out(order).model_dump())
-
     async def _forward_signals(self) -> None:
+        assert self._signals is not None
         while True:
             out = await self._signals.get()
-            self.hub.publish("signal", signal_message(out))
-            lag = self.pipeline.clock.now_ms() - out.signal.ts
-            self.pipeline.metrics.signal_to_screen.observe(max(0, lag) / 1000)
+            self.hub.publish("signal", signal_view(out).model_dump())
+            if self._on_shown is not None:
+                self._on_shown(max(0, self.clock.now_ms() - out.signal.ts))
 
     async def _periodic(self) -> None:
         tick = 0
@@ -137,56 +127,12 @@ class GlanceServer:
                 continue
             if not self.hub.clients and not self.relayed:
                 continue
-            live = snapshot_live(self.glance)
+            live = self.glance.snapshot_live()
             status = live["status"]
             lights = [(x["name"], x["light"], x["state"]) for x in status["sources"]]
             if lights != self._last_status or tick % 100 == 0:
                 self._last_status = lights
                 self.hub.publish("status", status)
-            self.hub.publish("assets", live["assets"])
-            self.hub.publish("positions", live["positions"])
-
-
-class ApiServer:
-    """``--role api``: the page, REST and WebSocket of an engine running elsewhere, read
-    from the shared store and the Redis page stream (``dexcex.api.relay``)."""
-
-    def __init__(self, settings: Any, db: Any, redis: Any) -> None:
-        from dexcex.api.relay import RemoteEngine
-        from dexcex.clock import SystemClock
-
-        self.token, self.token_created = load_or_create_token(settings.data_dir)
-        clock = SystemClock()
-        self.hub = Hub(clock, price_every_ms=settings.api.price_every_ms)
-        # the state it keeps is what its REST answers are built from: checked on arrival
-        self.remote = RemoteEngine(
-            redis,
-            self.hub,
-            validate={
-                "status": StatusOut.model_validate,
-                "assets": lambda d: [AssetOut.model_validate(a) for a in d],
-                "positions": lambda d: [PositionOut.model_validate(p) for p in d],
-            },
-        )
-        self.glance = Glance(settings, db, clock, self.hub, self.token, remote=self.remote)
-        self.app = create_app(self.glance)
-        self.host: str = settings.api.host
-        self.port: int = settings.api.port
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    async def start(self) -> None:
-        await self.remote.start()
-        self._server, self._task, self.port = await start_uvicorn(self.app, self.host, self.port)
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-        await self.remote.stop()
+            for kind in ("assets", "positions", "risk"):
+                if live.get(kind) is not None:
+                    self.hub.publish(kind, live[kind])

@@ -10,7 +10,7 @@ from rich.table import Table
 from dexcex.cli.common import console, parse_when, settings_of, with_db
 from dexcex.dataset.export import export_rows
 from dexcex.dataset.stats import dataset_stats
-from dexcex.pipeline.runner import open_database
+from dexcex.roots.running import open_database
 
 app = typer.Typer(help="The ML dataset: signals with features and outcomes.", no_args_is_help=True)
 

@@ -9,7 +9,7 @@ import typer
 
 from dexcex.cli.common import byte_progress, console, settings_of
 from dexcex.evaluation.report import build_report, render_table, write_chart
-from dexcex.evaluation.runner import replay
+from dexcex.roots.evaluate import evaluate_replay
 
 
 def evaluate(
@@ -26,7 +26,7 @@ def evaluate(
     random-timing and a CEX-only momentum baseline."""
     settings = settings_of(ctx)
     with byte_progress("replaying") as show:
-        result = replay(list(paths), settings.core, show)
+        result = evaluate_replay(list(paths), settings, show)
     report = build_report(result, settings.core, seed)
     for line in report["inputs"]:
         console.print(f"read  {line}")

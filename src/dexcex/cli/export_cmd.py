@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from dexcex.cli.common import console, parse_when, settings_of, with_db
-from dexcex.pipeline.runner import open_database
+from dexcex.roots.running import open_database
 from dexcex.store.export import TABLES, export_table
 
 

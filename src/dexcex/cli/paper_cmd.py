@@ -13,9 +13,9 @@ from rich.table import Table
 
 from dexcex.cli.common import console, err_console, settings_of, with_db
 from dexcex.domain import TradingMode
-from dexcex.execution.paper_run import PaperRunResult, run_paper
 from dexcex.execution.report import OriginStats, performance, summary, write_chart
-from dexcex.pipeline.runner import open_database
+from dexcex.roots.paper import PaperRunResult, run_paper
+from dexcex.roots.running import open_database
 from dexcex.sim.scenario import load_scenario
 
 

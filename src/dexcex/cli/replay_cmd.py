@@ -9,8 +9,8 @@ import typer
 
 from dexcex.cli.common import byte_progress, console, settings_of
 from dexcex.pipeline.replay import convert as convert_files
-from dexcex.pipeline.replay import replay_files
-from dexcex.pipeline.runner import open_database
+from dexcex.roots.replay import replay_files
+from dexcex.roots.running import open_database
 
 
 def _speed(value: str) -> float | None:

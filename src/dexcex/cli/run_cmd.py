@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import typer
 from pydantic import ValidationError
@@ -20,18 +19,17 @@ from rich.text import Text
 from dexcex.cli.common import console, err_console, settings_of
 from dexcex.config import PipelineSettings, Settings
 from dexcex.core import CoreOutput
-from dexcex.domain import HealthState
-from dexcex.logs import get_logger
-from dexcex.pipeline.app import Pipeline
-from dexcex.pipeline.runner import (
-    running_pipeline,
-    serve_until_stopped,
-    shard_settings,
-    starting,
+from dexcex.domain import HealthState, TradingMode
+from dexcex.pipeline.runner import shard_settings
+from dexcex.roots.engine import Pipeline
+from dexcex.roots.run import (
+    PageInfo,
+    run_api,
+    run_collector,
+    run_engine,
+    run_recorder,
+    until_stopped,
 )
-from dexcex.stopping import LATCH
-
-_log = get_logger("dexcex.run")
 
 _LIGHT = {
     HealthState.OK: "[green]●[/]",
@@ -73,12 +71,13 @@ def status_view(pipe: Pipeline, recent: deque[CoreOutput], started: float) -> Gr
     )
     ex = pipe.execution
     if ex is not None:
-        mode = "[bold red]LIVE[/]" if ex.live is not None else "[bold cyan]PAPER[/]"
-        open_n = len(ex.live.trades) if ex.live is not None else ex.paper.open_trades()
+        mode = "[bold red]LIVE[/]" if ex.mode is TradingMode.LIVE else "[bold cyan]PAPER[/]"
+        killed = " · [bold red]KILL SWITCH ON[/]" if ex.kill_switch.on else ""
         head.append_text(
             Text.from_markup(
-                f"\n{mode} · {'auto' if ex.auto else 'click to trade'} · "
-                f"{open_n} open positions · {ex.journal.written_orders:,} orders written · "
+                f"\n{mode}{killed} · {'auto' if ex.auto else 'click to trade'} · "
+                f"{ex.executor.open_positions()} open positions · "
+                f"{ex.journal.written_orders:,} orders written · "
                 f"{ex.labeler.labeled:,} signals labeled"
             )
         )
@@ -86,7 +85,7 @@ def status_view(pipe: Pipeline, recent: deque[CoreOutput], started: float) -> Gr
     for col in ("", "stream", "state", "msgs", "restarts", "last error"):
         streams.add_column(col, overflow="ellipsis", no_wrap=True)
     now = pipe.clock.now_ms()
-    for st in pipe.supervisor.status.values():
+    for st in pipe.supervisor.status.values() if pipe.supervisor is not None else ():
         age = "" if st.last_msg_ms is None else f" ({(now - st.last_msg_ms) / 1000:.0f}s ago)"
         streams.add_row(
             _LIGHT[st.state],
@@ -174,7 +173,7 @@ def run(
             raise typer.BadParameter("K/N, e.g. 0/2", param_hint="--shard") from None
         settings = shard_settings(settings, k, n)
     if role == "api":
-        _until_stopped(_run_api(settings, seconds))
+        _api(settings, seconds)
         return
     rec = settings.pipeline.record if record is None else record
     start_run(
@@ -196,108 +195,64 @@ def start_run(
     page: bool = True,
     role: Literal["all", "collector", "engine"] = "all",
 ) -> None:
-    _until_stopped(_run(settings, record, seconds, status, page, role))
-
-
-def _until_stopped(main: Coroutine[Any, Any, None]) -> None:
-    """Run ``main``; a stop signal during its start-up is a clean stop too (exit 0): the
-    start-up is cancelled, what it had started is closed, and that is said."""
-    if LATCH.requested():  # before anything started: nothing to close
-        main.close()
-        err_console.print(f"stopped before start-up ({LATCH.signal_name})")
+    if role == "collector":
+        _said(until_stopped(run_collector(settings, seconds, _show_metrics)))
         return
-    try:
-        asyncio.run(main)
-    except asyncio.CancelledError:
-        if not LATCH.requested():
-            raise
-        _log.info("stopped during start-up", signal=LATCH.signal_name, phase=LATCH.phase)
-        err_console.print(f"stopped during start-up ({LATCH.signal_name} at {LATCH.phase})")
-    finally:
-        LATCH.detach()
-
-
-async def _run(
-    settings: Settings,
-    record: bool,
-    seconds: float | None,
-    status: bool,
-    page: bool,
-    role: Literal["all", "collector", "engine"],
-) -> None:
-    LATCH.attach()
     recent: deque[CoreOutput] = deque(maxlen=8)
-    async with (
-        running_pipeline(settings, record=record, role=role) as pipe,
-        contextlib.AsyncExitStack() as servers,  # closed before the pipeline, whatever happens
-    ):
-        signals = pipe.subscribe()
-        started = time.monotonic()
-        if role == "collector" and settings.bus.metrics_port:
-            await _serve_metrics(pipe, settings, servers)
-        if page and pipe.db is not None:
-            await _serve_page(pipe, settings, servers, relay=role == "engine")
+    done: list[Pipeline] = []
 
-        async def body(stop: asyncio.Event) -> None:
-            live = Live(console=console, refresh_per_second=2, transient=False) if status else None
-            if live is not None:
-                live.start()
-            try:
-                while not stop.is_set():
-                    while signals.qsize():
-                        recent.append(signals.get_nowait())
-                    if live is not None:
-                        live.update(status_view(pipe, recent, started))
-                    await asyncio.sleep(0.5)
-            finally:
-                if live is not None:
-                    live.stop()
+    def show(pipe: Pipeline, info: PageInfo | None) -> Callable[[asyncio.Event], Awaitable[None]]:
+        done.append(pipe)
+        if info is not None:
+            _print_page(settings, info)
+        return _status_body(pipe, recent, status)
 
-        await serve_until_stopped(body, seconds)
-    err_console.print(
-        f"stopped: {pipe.engine.events:,} events, {pipe.engine.signals} signals "
-        f"({pipe.engine.stored} stored), {pipe.bus.dropped} dropped"
-        + (f"; recorded to {pipe.recorder.directory}" if pipe.recorder else "")
+    _said(
+        until_stopped(
+            run_engine(settings, record=record, seconds=seconds, page=page, role=role, show=show)
+        )
     )
+    if done:
+        pipe = done[0]
+        err_console.print(
+            f"stopped: {pipe.engine.events:,} events, {pipe.engine.signals} signals "
+            f"({pipe.engine.stored} stored), {pipe.bus.dropped} dropped"
+            + (f"; recorded to {pipe.recorder.directory}" if pipe.recorder else "")
+        )
 
 
-async def _serve_metrics(
-    pipe: Pipeline, settings: Settings, servers: contextlib.AsyncExitStack
-) -> None:
-    from dexcex.api.metrics_server import MetricsServer
-
-    starting("metrics")
-    metrics_server = MetricsServer(pipe, settings.api.host, settings.bus.metrics_port)
-    servers.push_async_callback(metrics_server.stop)
-    await metrics_server.start()
-    err_console.print(f"metrics: {metrics_server.url}", highlight=False)
+def _said(message: str | None) -> None:
+    if message is not None:
+        err_console.print(message)
 
 
-async def _serve_page(
-    pipe: Pipeline, settings: Settings, servers: contextlib.AsyncExitStack, *, relay: bool
-) -> None:
-    from dexcex.api.server import GlanceServer
+def _show_metrics(url: str | None) -> None:
+    if url is not None:
+        err_console.print(f"metrics: {url}", highlight=False)
 
-    starting("page")
-    server = GlanceServer(pipe)
 
-    async def stop_page() -> None:
-        _log.info("stopping: page")
-        await server.stop()
+def _status_body(
+    pipe: Pipeline, recent: deque[CoreOutput], status: bool
+) -> Callable[[asyncio.Event], Awaitable[None]]:
+    signals = pipe.subscribe()
+    started = time.monotonic()
 
-    servers.push_async_callback(stop_page)
-    await server.start()
-    if relay and settings.bus.page_relay:
-        parts = await _relay_page(settings, server)
+    async def body(stop: asyncio.Event) -> None:
+        live = Live(console=console, refresh_per_second=2, transient=False) if status else None
+        if live is not None:
+            live.start()
+        try:
+            while not stop.is_set():
+                while signals.qsize():
+                    recent.append(signals.get_nowait())
+                if live is not None:
+                    live.update(status_view(pipe, recent, started))
+                await asyncio.sleep(0.5)
+        finally:
+            if live is not None:
+                live.stop()
 
-        async def stop_relay() -> None:
-            _log.info("stopping: page relay")
-            for part in parts[1:]:
-                await part.stop()
-            await _close_redis(parts[0])
-
-        servers.push_async_callback(stop_relay)
-    _print_page(settings, server.url, server.token)
+    return body
 
 
 def record(
@@ -310,92 +265,48 @@ def record(
     """Record every normalised event to hourly zstd JSON-lines files (no signals, no
     trading); `dexcex replay` plays them back."""
     settings = _with_market(settings_of(ctx), market, scenario, speed)
-    _until_stopped(_record(settings, seconds))
-
-
-async def _record(settings: Settings, seconds: float | None) -> None:
-    LATCH.attach()
-    async with running_pipeline(settings, with_core=False, record=True, use_db=False) as pipe:
-        assert pipe.recorder is not None
-        err_console.print(f"recording to {pipe.recorder.directory} (Ctrl-C stops)")
-
-        async def body(stop: asyncio.Event) -> None:
-            await stop.wait()
-
-        await serve_until_stopped(body, seconds)
-    assert pipe.recorder is not None
-    err_console.print(
-        f"recorded {pipe.recorder.events:,} events, {pipe.recorder.bytes / 1e6:.1f} MB "
-        f"compressed, in {len(pipe.recorder.files)} file(s)"
-    )
-
-
-async def _relay_page(settings: Settings, server: Any) -> tuple[Any, ...]:
-    """An engine's page, also for API processes elsewhere (``--role api``): its hub's
-    messages to Redis, their clicks from Redis. Returns (redis, relay, commands)."""
-    import redis.asyncio as aioredis
-
-    from dexcex.api.app import execute_click
-    from dexcex.api.relay import CommandServer, PageRelay
-
-    redis = aioredis.Redis.from_url(settings.bus.redis_url)
-    relay = PageRelay(redis, server.hub)
-    commands = CommandServer(
-        redis, lambda signal_id, confirm: execute_click(server.glance, signal_id, confirm)
-    )
-    server.relayed = True
-    await relay.start()
-    await commands.start()
-    return redis, relay, commands
-
-
-async def _run_api(settings: Settings, seconds: float | None) -> None:
-    """``--role api``: the page of an engine in another process. The engine owns the
-    schema (this one only reads it) and answers the clicks."""
-    import redis.asyncio as aioredis
-
-    from dexcex.api.server import ApiServer
-    from dexcex.store import Database
-
-    LATCH.attach()
-    starting("database")
-    db = Database.open(settings.database_url(), pool_size=settings.store.pool_size)
-    redis = aioredis.Redis.from_url(settings.bus.redis_url)
-    server = ApiServer(settings, db, redis)
-    try:
-        starting("page")
-        await server.start()
-        # the Redis URL without what precedes '@' (a password)
-        behind = f"; the engine behind it: {settings.bus.redis_url.split('@')[-1]}"
-        _print_page(settings, server.url, server.token, "One Glance (api)", behind)
-
-        async def body(stop: asyncio.Event) -> None:
-            await stop.wait()
-
-        await serve_until_stopped(body, seconds)
-    finally:
-        _log.info("stopping: page")
-        await server.stop()
-        await _close_redis(redis)
-        db.close()
-    err_console.print("stopped: api")
-
-
-async def _close_redis(redis: Any) -> None:
-    try:
-        async with asyncio.timeout(3):
-            await redis.aclose()
-    except (TimeoutError, OSError) as exc:
-        _log.warning("redis connection not closed cleanly", error=str(exc) or "timeout")
+    _record(settings, seconds)
 
 
 def _print_page(
-    settings: Settings, url: str, token: str, title: str = "One Glance", more: str = ""
+    settings: Settings, info: PageInfo, title: str = "One Glance", more: str = ""
 ) -> None:
     err_console.print(
-        f"[bold green]{title}:[/] {url}/#token={token}\n"
+        f"[bold green]{title}:[/] {info.url}/#token={info.token}\n"
         f"  (the token lets the page execute signals; it is kept in "
         f"{settings.data_dir / 'api-token'}{more})",
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _recording(pipe: Pipeline) -> None:
+    assert pipe.recorder is not None
+    err_console.print(f"recording to {pipe.recorder.directory} (Ctrl-C stops)")
+
+
+def _record(settings: Settings, seconds: float | None) -> None:
+    done: list[Pipeline] = []
+
+    def show(pipe: Pipeline) -> None:
+        done.append(pipe)
+        _recording(pipe)
+
+    _said(until_stopped(run_recorder(settings, seconds, show)))
+    if done and done[0].recorder is not None:
+        rec = done[0].recorder
+        err_console.print(
+            f"recorded {rec.events:,} events, {rec.bytes / 1e6:.1f} MB "
+            f"compressed, in {len(rec.files)} file(s)"
+        )
+
+
+def _api(settings: Settings, seconds: float | None) -> None:
+    # the Redis URL without what precedes '@' (a password)
+    behind = f"; the engine behind it: {settings.bus.redis_url.split('@')[-1]}"
+
+    def show(info: PageInfo) -> None:
+        _print_page(settings, info, "One Glance (api)", behind)
+
+    _said(until_stopped(run_api(settings, seconds, show)))
+    err_console.print("stopped: api")

@@ -43,6 +43,7 @@ from dexcex.domain.market import (
     PoolLiquidity,
 )
 from dexcex.domain.orders import Fill, Order, client_order_id_for
+from dexcex.domain.reasons import FilterReason, RiskReason
 from dexcex.domain.signals import CexContext, DexContext, RiskDecision, Signal
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "DomainValidationError",
     "FailoverEvent",
     "Fill",
+    "FilterReason",
     "GiveUp",
     "HealthState",
     "InvalidInput",
@@ -84,6 +86,7 @@ __all__ = [
     "Rejected",
     "RetryLater",
     "RiskDecision",
+    "RiskReason",
     "Side",
     "Signal",
     "SignalStatus",

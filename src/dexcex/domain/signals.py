@@ -7,6 +7,7 @@ import msgspec
 from dexcex.domain._checks import check_finite, check_time
 from dexcex.domain.enums import Chain, Direction, Regime, SignalStatus, VenueId
 from dexcex.domain.errors import DomainValidationError
+from dexcex.domain.reasons import FilterReason, RiskReason
 
 __all__ = ["CexContext", "DexContext", "RiskDecision", "Signal"]
 
@@ -72,6 +73,7 @@ class Signal(msgspec.Struct, frozen=True):
     status_reason: str | None = None
     expires_ts: int | None = None
     features: dict[str, float] = msgspec.field(default_factory=dict)
+    status_code: FilterReason | None = None  # the code of ``status_reason``
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -102,8 +104,9 @@ class RiskDecision(msgspec.Struct, frozen=True):
     est_worst_price: float | None
     est_slippage_bps: float | None
     regime: Regime
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...]  # for a person: each check that failed, with its figures
     flags: tuple[str, ...] = ()
+    codes: tuple[RiskReason, ...] = ()  # for code: one per reason, in the same order
 
     def __post_init__(self) -> None:
         check_time("RiskDecision", "ts", self.ts)

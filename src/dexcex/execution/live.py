@@ -134,6 +134,7 @@ class LiveTrader:
     poll_s: float = 0.5
     lookup_window_s: float = 60.0  # how long an unanswered order is looked for
     on_order: Callable[[Order], None] | None = None
+    on_fill: Callable[[Fill, str], None] | None = None  # each fill, with its signal id
     ready: bool = False
     kill_switch: bool = False
     trades: dict[tuple[str, str], LiveTrade] = field(default_factory=dict)
@@ -584,10 +585,12 @@ class LiveTrader:
         )
 
     async def _save(self, order: Order, *, before: Order | None = None) -> None:
-        await asyncio.to_thread(self._write, order, before)
+        fill = await asyncio.to_thread(self._write, order, before)
+        if fill is not None and self.on_fill is not None and order.signal_id is not None:
+            self.on_fill(fill, order.signal_id)
         self._emit(order)
 
-    def _write(self, order: Order, before: Order | None) -> None:
+    def _write(self, order: Order, before: Order | None) -> Fill | None:
         self.db.orders.save(order)
         fill = _fill_delta(before, order)
         if fill is not None:
@@ -612,6 +615,7 @@ class LiveTrader:
                     order.ts_ack - order.ts_sent if order.ts_ack and order.ts_sent else None
                 ),
             )
+        return fill
 
     def _emit(self, order: Order) -> None:
         if self.on_order is not None:

@@ -265,7 +265,7 @@ class PaperBroker:
                 continue
             self._exit(trade, abs(pos.qty), reason, mid, book.ts_event)
 
-    def _exit(self, trade: _Trade, qty: Decimal, reason: str, mid: float, now: int) -> None:
+    def _exit(self, trade: _Trade, qty: Decimal, reason: str, mid: float | None, now: int) -> None:
         s = trade.signal
         order = Order(
             client_order_id_for(s.id, "x", trade.exits),
@@ -287,3 +287,29 @@ class PaperBroker:
 
     def open_trades(self) -> int:
         return len(self._trades)
+
+    # --- the kill switch -----------------------------------------------------------------------
+
+    def cancel_entries(self, now_ms: int, why: str) -> list[Order]:
+        """Entries sent but not yet at the venue: cancelled (their trades never open)."""
+        out = []
+        for x in [x for x in self._pending if x.leg == "entry"]:
+            self._pending.remove(x)
+            self._trades.pop((x.signal.asset_id, x.signal.origin), None)
+            done = msgspec.structs.replace(
+                x.order, status=OrderStatus.CANCELED, error=why, ts_updated=now_ms
+            )
+            self.sink(Execution(x.signal.id, x.leg, done, (), None, why))
+            out.append(done)
+        return out
+
+    def flatten(self, now_ms: int, why: str) -> int:
+        """Send the closing order of every open position not already closing."""
+        n = 0
+        for (asset, origin), trade in list(self._trades.items()):
+            pos = self.positions.get(asset, origin)
+            if trade.exiting or trade.entry is None or pos.qty == 0:
+                continue
+            self._exit(trade, abs(pos.qty), why, None, now_ms)
+            n += 1
+        return n

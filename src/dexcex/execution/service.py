@@ -1,42 +1,51 @@
-"""Execution inside a running engine (``dexcex run``, ``dexcex demo``): paper or live.
+"""Execution inside the engine — the same for live, demo, replay and paper runs.
 
-Subscribes to the engine's stored signals and taps its books. Every signal is tracked by
-the labeler (outcomes as the horizons elapse). An approved signal is traded:
+The engine hands it every released event (``on_event``: books fill paper orders, mark
+positions, label signals) and every stored signal (``offer``); it hands the core, after
+every fill and every mark of an open position, the portfolio that risk decides on.
 
-* in paper mode, by the paper broker — automatically (``execution.auto_paper``) or on a
-  click (``execute``);
-* in live mode, by the live trader, only after it has reconciled with the venues, and
-  only on a click unless ``live.auto_execute`` is set.
-
-What happens is written through the journal once a second, off the event loop.
+* Every stored signal is tracked by the labeler (outcomes as the horizons elapse).
+* An approved signal is traded by the executor — paper or live, one shape
+  (``execution.executor``) — automatically when ``auto`` is on, else on a click
+  (``execute``). Live trading waits for reconciliation and never trades by itself unless
+  ``live.auto_execute``.
+* The kill switch (``execution.kill_switch``) refuses every new entry and cancels what
+  is open; it engages by itself at the daily-loss limit.
+* What happens is written through the journal on a cadence of its own clock (a second of
+  wall time live, five market minutes in virtual time) and at the end.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from dexcex.aio import cancel_all
 from dexcex.config import Settings
 from dexcex.core import CoreOutput
-from dexcex.domain import Clock, ConfigError, MarketEvent, Order, OrderBook, TradingMode, VenueId
+from dexcex.domain import Clock, Fill, MarketEvent, Order, OrderBook, TradingMode, VenueId
+from dexcex.execution.executor import Executor
 from dexcex.execution.journal import Journal
-from dexcex.execution.live import LiveTrader
-from dexcex.execution.paper import Execution, PaperBroker
+from dexcex.execution.kill_switch import KillReason, KillState, KillSwitch
+from dexcex.execution.ledger import Ledger, PositionView
+from dexcex.execution.paper import Execution
 from dexcex.labeling.labeler import Labeler
 from dexcex.logs import get_logger
-from dexcex.pipeline.engine import Engine
-from dexcex.store import Database
-from dexcex.venues.router import VenueRouter
+from dexcex.pipeline.ports import Io, threaded
+from dexcex.risk.state import PortfolioState
 
-__all__ = ["ExecuteResult", "ExecutionService"]
+__all__ = ["ExecuteResult", "ExecutionService", "FlushPolicy", "RiskInput"]
 
 _log = get_logger("dexcex.execution")
 _KEEP = 2_000  # recent signals that a click may still execute
+
+
+class RiskInput(Protocol):
+    """Where the portfolio goes: the core's risk layer."""
+
+    def set_portfolio(self, portfolio: PortfolioState) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -46,114 +55,107 @@ class ExecuteResult:
     refused: str | None  # why not, when no order was sent
 
 
+@dataclass(frozen=True)
+class FlushPolicy:
+    """When the journal is written: every ``every_ms`` of ``clock``."""
+
+    clock: Clock
+    every_ms: int
+
+
 class ExecutionService:
     def __init__(
         self,
         settings: Settings,
-        engine: Engine,
-        db: Database,
         clock: Clock,
-        router: VenueRouter | None,
+        journal: Journal,
+        executor: Callable[[ExecutionService], Executor],
+        *,
+        auto: bool,
+        kill_switch: KillSwitch | None = None,
+        risk: RiskInput | None = None,
+        flush: FlushPolicy | None = None,
+        io: Io = threaded,
+        finish_labels: bool = False,
     ) -> None:
         self.settings = settings
-        self.engine = engine
-        self.db = db
         self.clock = clock
-        self.mode = TradingMode.LIVE if settings.live.enabled else TradingMode.PAPER
-        self.journal = Journal(db)
-        self.labeler = Labeler(self.journal.add_outcomes)
-        fees = {v: settings.venues.get(v).taker_fee_bps for v in VenueId}
-        self.paper = PaperBroker(settings.execution, fees, clock, self._on_execution)
+        self.journal = journal
+        self.labeler = Labeler(journal.add_outcomes)
+        self.ledger = Ledger()
+        self.kill_switch = kill_switch or KillSwitch()
+        self.risk = risk
+        self.auto = auto
+        self.accepting = True  # False: signals are labelled, none traded (a run's last hour)
+        self.io = io
+        self.flush = flush or FlushPolicy(clock, 1000)
+        # at the end of the data (virtual time), horizons that can no longer elapse are
+        # closed with their reason; a live run leaves them to nobody (not this process)
+        self.finish_labels = finish_labels
         self.listeners: list[Callable[[Order], None]] = []  # every order state (the page)
-        self.live: LiveTrader | None = None
-        if self.mode is TradingMode.LIVE:
-            if router is None:
-                raise ConfigError("live trading needs MEXC and Bybit both enabled (failover)")
-            self.live = LiveTrader(settings, router, db, clock, on_order=self._notify)
-        self.auto = (
-            settings.live.auto_execute if self.live is not None else settings.execution.auto_paper
-        )
         self._recent: OrderedDict[str, CoreOutput] = OrderedDict()
-        self._channel = engine.subscribe(settings.pipeline.control_queue)
-        engine.on_event.append(self._on_event)
-        self._tasks: list[asyncio.Task[Any]] = []
+        self._traded: dict[str, tuple[str, str]] = {}  # signal → (asset, origin), for fills
+        # markets traded in → their assets: only their books mark positions
+        self._open_markets: dict[tuple[VenueId, str], set[str]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._next_flush = 0
+        self.executor = executor(self)
+        self.mode: TradingMode = self.executor.mode
 
-    def _on_execution(self, ex: Execution) -> None:
+    # --- what executors report -----------------------------------------------------------------
+
+    def on_execution(self, ex: Execution) -> None:
+        """A paper leg happened: for the journal (the ledger gets its fills separately)."""
         self.journal.add_execution(ex)
-        self._notify(ex.order)
 
-    def _notify(self, order: Order) -> None:
+    def on_order(self, order: Order) -> None:
         for fn in self.listeners:
             fn(order)
 
-    def signal_output(self, signal_id: str) -> CoreOutput | None:
-        """A recent signal with its risk decision (what a click would execute)."""
-        return self._recent.get(signal_id)
+    def on_fill(self, fill: Fill, signal_id: str) -> None:
+        where = self._traded.get(signal_id)
+        if where is None:
+            out = self._recent.get(signal_id)
+            if out is None:
+                _log.warning("a fill of an unknown signal", signal=signal_id)
+                return
+            where = (out.signal.asset_id, out.signal.origin)
+        self.ledger.apply(fill, *where, signal_id)
+        self._portfolio_changed()
 
-    # --- lifecycle -----------------------------------------------------------------------------
+    # --- what the engine hands over ------------------------------------------------------------
 
-    async def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(self._consume(), name="execution"),
-            asyncio.create_task(self._tick(), name="execution-flush"),
-        ]
-        if self.live is not None:
-            self._tasks.append(asyncio.create_task(self._reconcile(), name="live-reconcile"))
-
-    async def stop(self) -> None:
-        await cancel_all(self._tasks)
-        if self.live is not None:
-            await self.live.stop()
-        await self._flush()
-
-    async def _reconcile(self) -> None:
-        assert self.live is not None
-        delay = 1.0
-        while not self.live.ready:
-            try:
-                await self.live.reconcile()
-            except Exception:
-                _log.exception("live reconcile failed; new signals wait", retry_in_s=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 60.0)
-
-    # --- the flow ------------------------------------------------------------------------------
-
-    def _on_event(self, ev: MarketEvent) -> None:
+    def on_event(self, ev: MarketEvent) -> None:
+        """A released event (an engine listener): books fill, exit, mark and label."""
         if not isinstance(ev, OrderBook):
             return
         self.labeler.on_book(ev)
-        if self.live is None:
-            self.paper.on_book(ev)
-            return
-        for trade, why in self.live.due_exits(ev):
-            trade.exiting = True  # one closing order at a time
-            self._spawn(self.live.close(trade, why))
+        self.executor.on_book(ev)
+        assets = self._open_markets.get((ev.venue, ev.symbol))
+        if assets and ev.mid is not None:
+            moved = False
+            for asset in assets:
+                moved = self.ledger.mark(asset, ev.mid) or moved
+            if moved:
+                self._portfolio_changed()
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(coro)
-        self._tasks.append(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        with contextlib.suppress(ValueError):
-            self._tasks.remove(task)
-        if not task.cancelled() and task.exception() is not None:
-            _log.error("execution task failed", error=repr(task.exception()))
-
-    async def _consume(self) -> None:
-        while True:
-            out = await self._channel.get()
-            self.offer(out)
-            if self.auto and out.decision.approved:
-                await self.execute(out.signal.id)
-
-    def offer(self, out: CoreOutput) -> None:
-        """A stored signal: labeled from now on, and executable while it is recent."""
+    async def offer(self, out: CoreOutput) -> None:
+        """A stored signal: labelled from now on, executable while recent, traded now when
+        automatic and approved."""
         self.labeler.track(out.signal)
         self._recent[out.signal.id] = out
         while len(self._recent) > _KEEP:
             self._recent.popitem(last=False)
+        if not (self.auto and out.decision.approved):
+            return
+        if self.executor.inline:
+            await self.execute(out.signal.id)
+        else:
+            self.spawn(self.execute(out.signal.id))
+
+    def signal_output(self, signal_id: str) -> CoreOutput | None:
+        """A recent signal with its risk decision (what a click would execute)."""
+        return self._recent.get(signal_id)
 
     async def execute(self, signal_id: str) -> ExecuteResult:
         """Trade one signal now (a click, or the automatic path)."""
@@ -161,30 +163,110 @@ class ExecutionService:
         if out is None:
             return ExecuteResult(signal_id, None, "unknown or too old to execute")
         s, d = out.signal, out.decision
-        if s.expires_ts is not None and self.clock.now_ms() > s.expires_ts:
-            return ExecuteResult(signal_id, None, "signal expired")
-        if self.live is not None:
-            why = self.live.refusal(s, d)
-            order = None if why is not None else await self.live.submit(s, d)
-        else:
-            why = self.paper.refusal(s, d)
-            order = None if why is not None else self.paper.submit(s, d)
-            if order is not None:
-                self._notify(order)
+        why = self._refusal(out)
+        order = None
+        if why is None:
+            self._traded[s.id] = (s.asset_id, s.origin)
+            self._open_markets.setdefault((s.venue, s.symbol), set()).add(s.asset_id)
+            order = await self.executor.submit(s, d)
+            why = None if order is not None else self.executor.refusal(s, d) or "not sent"
         if why is not None and self.auto:
             self.journal.not_traded(signal_id, why, self.clock.now_ms())
         return ExecuteResult(signal_id, order, why)
 
-    async def _tick(self) -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            self.labeler.check(self.clock.now_ms())
-            await self._flush()
+    def _refusal(self, out: CoreOutput) -> str | None:
+        s = out.signal
+        if not self.accepting:
+            return "the run's last hour only settles outcomes"
+        if self.kill_switch.on:
+            return f"kill switch on ({self.kill_switch.state.reason})"
+        if s.expires_ts is not None and self.clock.now_ms() > s.expires_ts:
+            return "signal expired"
+        return self.executor.refusal(s, out.decision)
+
+    # --- portfolio → risk, and the limits that act by themselves ------------------------------
+
+    def portfolio(self) -> PortfolioState:
+        return self.ledger.state(self.clock.now_ms(), kill_switch=self.kill_switch.on)
+
+    def _portfolio_changed(self) -> None:
+        state = self.portfolio()
+        if self.risk is not None:
+            self.risk.set_portfolio(state)
+        limit = self.settings.core.risk.max_daily_loss_usd
+        if state.daily_pnl_usd <= -limit and not self.kill_switch.on:
+            detail = f"the day's P/L {state.daily_pnl_usd:,.2f} reached the limit -{limit:,.2f}"
+            _log.warning("daily loss limit: kill switch on", detail=detail)
+            self.spawn(self.kill(KillReason.DAILY_LOSS, detail))
+
+    def positions(self) -> list[PositionView]:
+        return self.ledger.views()
+
+    # --- the kill switch -----------------------------------------------------------------------
+
+    async def kill(
+        self, reason: KillReason = KillReason.MANUAL, detail: str = "", *, flatten: bool = False
+    ) -> list[Order]:
+        """Refuse every new entry from now on, cancel what is open at the venues; with
+        ``flatten`` also close every position. Persisted: a restart stays killed."""
+        now = self.clock.now_ms()
+        if self.kill_switch.engage(reason, detail or reason.value, now):
+            _log.warning("kill switch on", reason=reason.value, detail=detail)
+        if self.risk is not None:
+            self.risk.set_portfolio(self.portfolio())
+        return await self.executor.kill(f"kill switch: {reason.value}", flatten=flatten)
+
+    async def release(self) -> KillState:
+        """The kill switch off again: new entries are allowed."""
+        if self.kill_switch.release(self.clock.now_ms()):
+            _log.warning("kill switch released")
+        if self.risk is not None:
+            self.risk.set_portfolio(self.portfolio())
+        return self.kill_switch.state
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        state = self.kill_switch.load()
+        if state.on:
+            _log.warning("starting with the kill switch on", reason=str(state.reason))
+        if self.risk is not None:
+            self.risk.set_portfolio(self.portfolio())
+        await self.executor.start()
+
+    async def stop(self) -> None:
+        for t in list(self._tasks):
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.executor.stop()
+        await self._flush()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _log.error("execution task failed", error=repr(task.exception()))
+
+    async def tick(self, now_ms: int, *, final: bool = False) -> None:
+        """After each engine step: outcomes checked and the journal written on its cadence
+        (and everything at the end)."""
+        t = self.flush.clock.now_ms()
+        if not final and t < self._next_flush:
+            return
+        self._next_flush = t + self.flush.every_ms
+        self.labeler.check(now_ms)
+        if final and self.finish_labels:
+            self.labeler.finish(now_ms)
+        await self._flush()
 
     async def _flush(self) -> None:
         batch = self.journal.detach()
         try:
-            await asyncio.to_thread(batch.flush, self.clock.now_ms())
+            await self.io(batch.flush, self.clock.now_ms())
         except Exception:
             _log.exception("could not write executions and outcomes; will retry")
             self.journal.requeue(batch)
@@ -192,3 +274,8 @@ class ExecutionService:
         j.written_signals += batch.written_signals
         j.written_orders += batch.written_orders
         j.written_outcomes += batch.written_outcomes
+
+    async def wait_idle(self) -> None:
+        """Until the tasks it spawned are done (tests; the end of a virtual run)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)

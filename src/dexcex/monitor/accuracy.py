@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dexcex.domain import Clock, DexPrice, DexSwap, MarketEvent, OrderBook
+from dexcex.domain import CexTrade, Clock, DexPrice, DexSwap, MarketEvent, OrderBook
 
 __all__ = ["AccuracyMonitor", "AccuracySettings"]
 
@@ -67,6 +67,14 @@ class AccuracyMonitor:
         self.on_change: list[Callable[[str, bool, float], None]] = []  # (source, excluded, share)
 
     # --- what arrives --------------------------------------------------------------------------
+
+    def excludes(self, ev: MarketEvent) -> bool:
+        """Keep this event from the core: its DEX source disagrees with the others (CEX
+        events are never excluded: the venues are what the others are checked against)."""
+        excluded = self.excluded
+        if not excluded or isinstance(ev, (OrderBook, CexTrade)):
+            return False
+        return ev.source in excluded
 
     def observe(self, ev: MarketEvent) -> None:
         if isinstance(ev, DexSwap | DexPrice):

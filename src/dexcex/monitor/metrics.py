@@ -10,16 +10,21 @@ counters, ``_seconds`` for times, base units.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Set
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from dexcex.domain import HealthState, Order
+from dexcex.core import CoreOutput
+from dexcex.domain import HealthState, Order, TradingMode
+from dexcex.edge.health import HealthTracker
+from dexcex.execution.ledger import PositionView
 
-__all__ = ["METRIC_NAMES", "Metrics"]
+__all__ = ["METRIC_NAMES", "MetricSources", "Metrics"]
 
 _FAST = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _STATES = [s.value for s in HealthState]
@@ -58,6 +63,75 @@ METRIC_NAMES = frozenset(
         "dexcex_bus_latency_seconds",
     }
 )
+
+
+class EngineCounts(Protocol):
+    @property
+    def events(self) -> int: ...
+
+    @property
+    def signals(self) -> int: ...
+
+    @property
+    def stored(self) -> int: ...
+
+    @property
+    def excluded_events(self) -> int: ...
+
+
+class BusStats(Protocol):
+    @property
+    def dropped(self) -> int: ...
+
+    def __len__(self) -> int: ...
+
+
+class StreamState(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def state(self) -> HealthState: ...
+
+
+class AccuracyView(Protocol):
+    @property
+    def excluded(self) -> Set[str]: ...
+
+    @property
+    def sources(self) -> Iterable[str]: ...
+
+    def share(self, source: str) -> float | None: ...
+
+
+class JournalCounts(Protocol):
+    @property
+    def written_orders(self) -> int: ...
+
+
+class ExecutionStats(Protocol):
+    @property
+    def mode(self) -> TradingMode: ...
+
+    @property
+    def journal(self) -> JournalCounts: ...
+
+    def positions(self) -> list[PositionView]: ...
+
+
+@dataclass
+class MetricSources:
+    """What a process exports, each part optional (a collector has no engine)."""
+
+    trackers: list[HealthTracker] = field(default_factory=list)
+    venue_trackers: dict[str, HealthTracker] = field(default_factory=dict)
+    streams: Callable[[], Iterable[StreamState]] = lambda: ()
+    engine: EngineCounts | None = None
+    bus: BusStats | None = None
+    accuracy: AccuracyView | None = None
+    execution: ExecutionStats | None = None
+    page_clients: Callable[[], int] | None = None
+    open_alerts: Callable[[], int] | None = None
 
 
 class Metrics:
@@ -106,29 +180,23 @@ class Metrics:
             registry=r,
         )
         self._acked: set[str] = set()
-        self.pipeline: Any = None
-        self.extra: dict[str, Any] = {}  # hub, alerts: set by whoever runs them
+        self.sources: MetricSources | None = None
 
-    def bind(self, pipeline: Any) -> None:
-        """Observe the pipeline's latencies and export its state at scrape time."""
-        self.pipeline = pipeline
-        for venue in pipeline.venues.values():
-            self._watch(venue.tracker)
-        for src in (pipeline.birdeye, pipeline.dexscreener):
-            if src is not None:
-                self._watch(src.tracker)
-        pipeline.engine.on_delivered.append(self._delivered)
-        if pipeline.execution is not None:
-            pipeline.execution.listeners.append(self.on_order)
+    def bind(self, sources: MetricSources) -> None:
+        """Observe the trackers' latencies and export the run's state at scrape time."""
+        self.sources = sources
+        for tracker in sources.trackers:
+            self._watch(tracker)
         self.registry.register(_StateCollector(self))
 
-    def _watch(self, tracker: Any) -> None:
+    def _watch(self, tracker: HealthTracker) -> None:
         feed = self.feed_latency.labels(tracker.source)
         rest = self.rest_latency.labels(tracker.source)
         tracker.feed_latency.observers.append(lambda ms: feed.observe(ms / 1000))
         tracker.rest_latency.observers.append(lambda ms: rest.observe(ms / 1000))
 
-    def _delivered(self, outs: list[Any], now_ms: int) -> None:
+    def delivered(self, outs: list[CoreOutput], now_ms: int) -> None:
+        """Stored signals (an engine hook): receive → stored latency."""
         for out in outs:
             self.signal_latency.observe(max(0, now_ms - out.signal.trigger_ts_recv) / 1000)
 
@@ -150,81 +218,76 @@ class _StateCollector(Collector):
         self.m = m
 
     def collect(self) -> Any:
-        pipe = self.m.pipeline
-        up = GaugeMetricFamily("dexcex_source_up", "1 when the source is ok", labels=["source"])
-        state = GaugeMetricFamily(
-            "dexcex_source_state", "1 for the current state", labels=["source", "state"]
-        )
-        age = GaugeMetricFamily(
-            "dexcex_source_last_message_age_seconds",
-            "Time since the last message",
-            labels=["source"],
-        )
-        rate = GaugeMetricFamily(
-            "dexcex_source_messages_per_second", "Recent message rate", labels=["source"]
-        )
-        msgs = CounterMetricFamily("dexcex_source_messages", "Messages received", labels=["source"])
-        errors = CounterMetricFamily("dexcex_source_errors", "Errors", labels=["source"])
-        limited = CounterMetricFamily(
-            "dexcex_source_rate_limited", "Rate-limit answers (429)", labels=["source"]
-        )
-        reconnects = CounterMetricFamily(
-            "dexcex_source_reconnects", "Reconnects", labels=["source"]
-        )
-        rejected = CounterMetricFamily(
-            "dexcex_rejected", "Rejected input, by reason", labels=["source", "reason"]
-        )
-        active = GaugeMetricFamily(
-            "dexcex_venue_active", "1 for the venue orders go to", labels=["venue"]
-        )
-        trackers = []
-        for v in pipe.venues.values():
-            trackers.append(v.tracker)
-            active.add_metric([v.id.value], 1.0 if v.tracker.active else 0.0)
-        trackers += [s.tracker for s in (pipe.birdeye, pipe.dexscreener) if s is not None]
-        for t in trackers:
-            h = t.snapshot()
-            src = h.source
-            up.add_metric([src], 1.0 if h.state is HealthState.OK else 0.0)
-            for s in _STATES:
-                state.add_metric([src, s], 1.0 if h.state.value == s else 0.0)
-            if h.last_msg_age_ms is not None:
-                age.add_metric([src], h.last_msg_age_ms / 1000)
-            rate.add_metric([src], h.msg_rate)
-            msgs.add_metric([src], float(t.messages))
-            errors.add_metric([src], float(h.errors))
-            limited.add_metric([src], float(h.rate_limited))
-            reconnects.add_metric([src], float(h.reconnects))
-            for reason, n in t.rejected.items():
-                rejected.add_metric([src, reason], float(n))
-        for st in pipe.supervisor.status.values():
-            src = st.name
-            up.add_metric([src], 1.0 if st.state is HealthState.OK else 0.0)
-            for s in _STATES:
-                state.add_metric([src, s], 1.0 if st.state.value == s else 0.0)
-        yield from (up, state, age, rate, msgs, errors, limited, reconnects, rejected, active)
-
-        eng = pipe.engine
-        yield _counter("dexcex_events", "Market events through the core", eng.events)
-        yield _counter("dexcex_signals", "Signals the core produced", eng.signals)
-        yield _counter("dexcex_signals_stored", "Signals written to the database", eng.stored)
-        yield _gauge("dexcex_bus_queue_depth", "Events waiting on the market bus", len(pipe.bus))
-        yield _counter("dexcex_bus_dropped", "Events dropped by a full bus", pipe.bus.dropped)
-
-        if pipe.accuracy is not None:
-            yield from _accuracy(pipe.accuracy, eng.excluded_events)
-        ex = pipe.execution
-        if ex is not None:
-            yield from _execution(ex)
-        hub = self.m.extra.get("hub")
-        if hub is not None:
-            yield _gauge("dexcex_page_clients", "Pages connected", len(hub.clients))
-        alerts = self.m.extra.get("alerts")
-        if alerts is not None:
-            yield _gauge("dexcex_alerts_open", "Alerts raised and not cleared", len(alerts.open))
+        src = self.m.sources
+        if src is None:
+            return
+        yield from _sources(src)
+        eng = src.engine
+        if eng is not None:
+            yield _counter("dexcex_events", "Market events through the core", eng.events)
+            yield _counter("dexcex_signals", "Signals the core produced", eng.signals)
+            yield _counter("dexcex_signals_stored", "Signals written to the database", eng.stored)
+        if src.bus is not None:
+            yield _gauge("dexcex_bus_queue_depth", "Events waiting on the market bus", len(src.bus))
+            yield _counter("dexcex_bus_dropped", "Events dropped by a full bus", src.bus.dropped)
+        if src.accuracy is not None and eng is not None:
+            yield from _accuracy(src.accuracy, eng.excluded_events)
+        if src.execution is not None:
+            yield from _execution(src.execution)
+        if src.page_clients is not None:
+            yield _gauge("dexcex_page_clients", "Pages connected", src.page_clients())
+        if src.open_alerts is not None:
+            yield _gauge("dexcex_alerts_open", "Alerts raised and not cleared", src.open_alerts())
 
 
-def _accuracy(acc: Any, excluded_events: int) -> Any:
+def _sources(src: MetricSources) -> Any:
+    up = GaugeMetricFamily("dexcex_source_up", "1 when the source is ok", labels=["source"])
+    state = GaugeMetricFamily(
+        "dexcex_source_state", "1 for the current state", labels=["source", "state"]
+    )
+    age = GaugeMetricFamily(
+        "dexcex_source_last_message_age_seconds", "Time since the last message", labels=["source"]
+    )
+    rate = GaugeMetricFamily(
+        "dexcex_source_messages_per_second", "Recent message rate", labels=["source"]
+    )
+    msgs = CounterMetricFamily("dexcex_source_messages", "Messages received", labels=["source"])
+    errors = CounterMetricFamily("dexcex_source_errors", "Errors", labels=["source"])
+    limited = CounterMetricFamily(
+        "dexcex_source_rate_limited", "Rate-limit answers (429)", labels=["source"]
+    )
+    reconnects = CounterMetricFamily("dexcex_source_reconnects", "Reconnects", labels=["source"])
+    rejected = CounterMetricFamily(
+        "dexcex_rejected", "Rejected input, by reason", labels=["source", "reason"]
+    )
+    active = GaugeMetricFamily(
+        "dexcex_venue_active", "1 for the venue orders go to", labels=["venue"]
+    )
+    for venue, tracker in src.venue_trackers.items():
+        active.add_metric([venue], 1.0 if tracker.active else 0.0)
+    for t in src.trackers:
+        h = t.snapshot()
+        name = h.source
+        up.add_metric([name], 1.0 if h.state is HealthState.OK else 0.0)
+        for s in _STATES:
+            state.add_metric([name, s], 1.0 if h.state.value == s else 0.0)
+        if h.last_msg_age_ms is not None:
+            age.add_metric([name], h.last_msg_age_ms / 1000)
+        rate.add_metric([name], h.msg_rate)
+        msgs.add_metric([name], float(t.messages))
+        errors.add_metric([name], float(h.errors))
+        limited.add_metric([name], float(h.rate_limited))
+        reconnects.add_metric([name], float(h.reconnects))
+        for reason, n in t.rejected.items():
+            rejected.add_metric([name, reason], float(n))
+    for st in src.streams():
+        up.add_metric([st.name], 1.0 if st.state is HealthState.OK else 0.0)
+        for s in _STATES:
+            state.add_metric([st.name, s], 1.0 if st.state.value == s else 0.0)
+    yield from (up, state, age, rate, msgs, errors, limited, reconnects, rejected, active)
+
+
+def _accuracy(acc: AccuracyView, excluded_events: int) -> Any:
     ratio = GaugeMetricFamily(
         "dexcex_data_accuracy_ratio",
         "Share of recent samples within tolerance of the other sources",
@@ -243,7 +306,7 @@ def _accuracy(acc: Any, excluded_events: int) -> Any:
     yield _counter("dexcex_excluded_events", "Events kept from the core", excluded_events)
 
 
-def _execution(ex: Any) -> Any:
+def _execution(ex: ExecutionStats) -> Any:
     orders = CounterMetricFamily("dexcex_orders", "Orders written", labels=["mode"])
     orders.add_metric([ex.mode.value], float(ex.journal.written_orders))
     yield orders
@@ -251,16 +314,19 @@ def _execution(ex: Any) -> Any:
         "dexcex_pnl_usdt", "PnL by signal origin", labels=["mode", "origin", "kind"]
     )
     open_pos = GaugeMetricFamily("dexcex_open_positions", "Open positions", labels=["mode"])
-    if ex.live is not None:
-        open_pos.add_metric(["live"], float(len(ex.live.trades)))
-    else:
-        book = ex.paper.positions.positions
-        open_pos.add_metric(["paper"], float(sum(1 for p in book.values() if p.qty != 0)))
-        realized: dict[str, Decimal] = {}
-        for p in book.values():
-            realized[p.origin] = realized.get(p.origin, Decimal(0)) + p.realized
-        for origin, v in realized.items():
-            pnl.add_metric(["paper", origin, "realized"], float(v))
+    views = ex.positions()
+    mode = ex.mode.value
+    open_pos.add_metric([mode], float(sum(1 for p in views if p.qty != 0)))
+    realized: dict[str, Decimal] = {}
+    unrealized: dict[str, Decimal] = {}
+    for p in views:
+        realized[p.origin] = realized.get(p.origin, Decimal(0)) + p.realized
+        if p.unrealized is not None:
+            unrealized[p.origin] = unrealized.get(p.origin, Decimal(0)) + p.unrealized
+    for origin, v in realized.items():
+        pnl.add_metric([mode, origin, "realized"], float(v))
+    for origin, v in unrealized.items():
+        pnl.add_metric([mode, origin, "unrealized"], float(v))
     yield open_pos
     yield pnl
 

@@ -102,6 +102,11 @@ class Reorderer:
         self._n += 1
         heapq.heappush(self._heap, (ev.ts_event, self._n, ev))
 
+    def pending_before(self, cutoff_ms: int) -> bool:
+        """Is anything held with ``ts_event <= cutoff_ms`` (due for release)?"""
+        heap = self._heap
+        return bool(heap) and heap[0][0] <= cutoff_ms
+
     def release(self, now_ms: int) -> list[MarketEvent]:
         """Every event with ``ts_event <= now_ms - window_ms``, oldest first."""
         cutoff = now_ms - self.window_ms

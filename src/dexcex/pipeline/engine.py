@@ -1,31 +1,51 @@
-"""The consumer side of the bus: record, reorder, run the core, store, then publish.
+"""The one engine: every run — live, demo, replay, evaluation, paper — is this loop.
 
-Per batch drained from the market bus, in this order:
+A shell (``dexcex.roots``) chooses three things and hands them to it:
 
-1. every event is written to the recorder (when recording) — what arrived, as it arrived;
-2. it enters the reorder window; what the window releases goes to the core in
-   ``ts_event`` order;
-3. each (signal, risk decision) the core returns is **stored first** (one transaction
-   per batch, off the event loop) and only then handed to the subscribers (the page,
-   execution) through never-dropping control channels.
+* a **clock** — the wall (live), the simulator's market clock (demo), or a
+  ``ManualClock`` that a virtual-time source moves (replay, evaluate, paper);
+* an **event source** (``pipeline.sources``) — the market bus the supervised streams
+  feed, recorder files, readers of recorded data, or the simulator stepped in virtual
+  time;
+* an **executor**, inside the ``ExecutionService`` — the paper broker or the live trader.
 
-Live runs and replays use this same class; only the clock and what feeds the bus differ.
-``process`` is the synchronous core of it, which a replay at ``--speed max`` and the
-benchmarks call directly.
+Each step, in this order:
+
+1. the events are written to the recorder (when recording), as they arrived;
+2. they enter the reorder window; what it releases goes, in ``ts_event`` order, to the
+   listeners (execution's books: fills, marks and labels; the page's book check, the
+   accuracy monitor) and then to the core — unless its source is excluded;
+3. each (signal, risk decision) the core returns is **stored first** (one transaction per
+   batch), then offered to execution (labelled from now on; traded when approved and
+   automatic), then to the subscribers (the page), through never-dropping channels.
+
+A virtual-time source (``EventSource.timed``) has each event stepped at its own time:
+its arrival moves the clock, and what the window releases then is processed at that
+moment — so every time-based rule (stale data, cool-downs, exits) sees the ages it saw
+live, whatever the batch size. Its signals are delivered before the next event, so a
+paper fill walks the first book after the signal, as it would have live.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from dexcex.core import Core, CoreOutput
-from dexcex.domain import Clock, MarketEvent
+from dexcex.domain import Asset, Clock, ManualClock, MarketEvent
 from dexcex.logs import get_logger
-from dexcex.pipeline.bus import ControlChannel, MarketBus, Reorderer
+from dexcex.pipeline.bus import ControlChannel, Reorderer
+from dexcex.pipeline.ports import (
+    EventSource,
+    ExecutionPort,
+    Io,
+    Listener,
+    SignalStore,
+    SourceFilter,
+    threaded,
+)
 from dexcex.pipeline.recording import RecordWriter
-from dexcex.store import Database
 
 __all__ = ["Engine"]
 
@@ -36,37 +56,37 @@ class Engine:
     def __init__(
         self,
         core: Core | None,
-        bus: MarketBus,
         clock: Clock,
         *,
         reorder_ms: int = 250,
-        db: Database | None = None,
+        store: SignalStore | None = None,
         recorder: RecordWriter | None = None,
-        batch: int = 4096,
+        execution: ExecutionPort | None = None,
+        io: Io = threaded,
     ) -> None:
         self.core = core
-        self.bus = bus
         self.clock = clock
         self.reorder = Reorderer(reorder_ms)
-        self.db = db
+        self.store = store
         self.recorder = recorder
-        self.batch = batch
+        self.execution = execution
+        self.io = io
         self.subscribers: list[ControlChannel[CoreOutput]] = []
+        self.listeners: list[Listener] = []  # every released event (tests, the page, execution)
+        # DEX sources whose prices disagree with the others (monitor.accuracy): their
+        # events reach the listeners but not the core
+        self.exclusion: SourceFilter | None = None
+        # after a batch of signals is stored: (outputs, now_ms) — latency metrics, alerts
+        self.on_delivered: list[Callable[[list[CoreOutput], int], None]] = []
         self.events = 0
         self.signals = 0
         self.stored = 0
-        self.on_event: list[Callable[[MarketEvent], None]] = []  # taps (tests, the page)
-        # DEX sources whose prices disagree with the others (monitor.accuracy): their
-        # events are seen by the taps but kept from the core
-        self.excluded_sources: set[str] = set()
         self.excluded_events = 0
         self.duplicates = 0  # signals already stored: not stored or published again
-        # after each delivered batch: every event with ts_event <= this has been through
-        # the core and its signals are stored (what a bus may acknowledge)
+        # every event with ts_event <= this has been through the core and its signals are
+        # stored (what a bus may acknowledge), and every event drained up to this count
         self.done_through_ms = 0
-        self.done_drained = 0  # … and every event drained from the bus up to this count
-        # after a batch of signals is stored: (outputs, now_ms) — latency metrics
-        self.on_delivered: list[Callable[[list[CoreOutput], int], None]] = []
+        self.done_drained = 0
         self._stop = asyncio.Event()
 
     def subscribe(self, capacity: int = 10_000) -> ControlChannel[CoreOutput]:
@@ -74,10 +94,18 @@ class Engine:
         self.subscribers.append(ch)
         return ch
 
-    # --- synchronous core of the loop ----------------------------------------------------------
+    def add_asset(self, asset: Asset) -> None:
+        """An asset a recording or a simulator announces as it goes."""
+        if self.core is not None:
+            self.core.add_asset(asset)
+        if self.recorder is not None:
+            self.recorder.add_asset(asset)
 
-    def process(self, events: list[MarketEvent], now_ms: int) -> list[CoreOutput]:
-        """Record and reorder ``events``, run what the window releases at ``now_ms``."""
+    # --- the synchronous core of a step --------------------------------------------------------
+
+    def step(self, events: Sequence[MarketEvent], now_ms: int) -> list[CoreOutput]:
+        """Record and reorder ``events`` (arrived by ``now_ms``), run what the window
+        releases at ``now_ms``."""
         if self.recorder is not None:
             self.recorder.write_many(events)
         push = self.reorder.push
@@ -85,26 +113,70 @@ class Engine:
             push(ev)
         return self._run(self.reorder.release(now_ms))
 
-    def flush(self) -> list[CoreOutput]:
-        """Release everything still in the reorder window (end of a replay; shutdown)."""
-        return self._run(self.reorder.flush())
+    def step_timed(
+        self, items: Sequence[MarketEvent | Asset], start: int = 0
+    ) -> tuple[list[CoreOutput], int]:
+        """Step ``items[start:]`` each at its own arrival time (``ts_recv``) on the
+        engine's ``ManualClock``, until one produces signals. Returns those signals and
+        where to go on from."""
+        clock = self.clock
+        assert isinstance(clock, ManualClock), "a timed source needs a ManualClock"
+        reorder = self.reorder
+        window = reorder.window_ms
+        recorder = self.recorder
+        n = len(items)
+        i = start
+        while i < n:
+            item = items[i]
+            i += 1
+            if isinstance(item, Asset):
+                self.add_asset(item)
+                continue
+            t = item.ts_recv
+            if t > clock.now_ms():
+                clock.set(t)
+            if recorder is not None:
+                recorder.write(item)
+            outs: list[CoreOutput] = []
+            if reorder.pending_before(t - window):
+                outs = self._run(reorder.release(t))
+            reorder.push(item)
+            if outs:
+                return outs, i
+        return [], i
 
-    def _run(self, released: list[MarketEvent]) -> list[CoreOutput]:
+    def flush(self) -> list[CoreOutput]:
+        """Release everything still in the reorder window (end of a replay; shutdown).
+        On a ``ManualClock`` each event is run at the time the window would have let it
+        go."""
+        clock = self.clock
+        if not isinstance(clock, ManualClock):
+            return self._run(self.reorder.flush())
+        outs: list[CoreOutput] = []
+        window = self.reorder.window_ms
+        for ev in self.reorder.flush():
+            due = ev.ts_event + window
+            if due > clock.now_ms():
+                clock.set(due)
+            outs += self._run((ev,))
+        return outs
+
+    def _run(self, released: Sequence[MarketEvent]) -> list[CoreOutput]:
         self.events += len(released)
-        taps = self.on_event
+        listeners = self.listeners
         core = self.core
         if core is None:
             for ev in released:
-                for tap in taps:
-                    tap(ev)
+                for fn in listeners:
+                    fn(ev)
             return []
         outs: list[CoreOutput] = []
         on_event = core.on_event
-        excluded = self.excluded_sources
+        exclusion = self.exclusion
         for ev in released:
-            for tap in taps:
-                tap(ev)
-            if excluded and getattr(ev, "source", None) in excluded:
+            for fn in listeners:
+                fn(ev)
+            if exclusion is not None and exclusion.excludes(ev):
                 self.excluded_events += 1  # a source that disagrees does not trigger signals
                 continue
             out = on_event(ev)
@@ -113,15 +185,16 @@ class Engine:
         self.signals += len(outs)
         return outs
 
-    # --- async loop ----------------------------------------------------------------------------
+    # --- delivering ----------------------------------------------------------------------------
 
     async def deliver(self, outs: list[CoreOutput]) -> None:
-        """Store, then publish: nothing is shown or executed before it is in the database."""
+        """Store, then execute and publish: nothing is shown or traded before it is in the
+        database."""
         if not outs:
             return
-        if self.db is not None:
+        if self.store is not None:
             pairs = [(o.signal, o.decision) for o in outs]
-            fresh = await asyncio.to_thread(self.db.signals.add_decided_new, pairs)
+            fresh = await self.io(self.store.add_decided_new, pairs)
             self.stored += len(fresh)
             if len(fresh) < len(outs):  # seen before (events replayed after a restart)
                 self.duplicates += len(outs) - len(fresh)
@@ -130,30 +203,64 @@ class Engine:
             now = self.clock.now_ms()
             for fn in self.on_delivered:
                 fn(outs, now)
+        if self.execution is not None:
+            for out in outs:
+                await self.execution.offer(out)
         for out in outs:
             for ch in self.subscribers:
                 await ch.put(out)
 
-    async def run(self) -> None:
-        """Until ``stop()``: drain the bus, process, deliver; flush the recorder on time."""
-        bus = self.bus
+    # --- the loop ------------------------------------------------------------------------------
+
+    async def run(self, source: EventSource) -> None:
+        """Until the source is exhausted or ``stop()``: step, deliver, keep house. What the
+        window still holds is run and delivered at the end, whatever ended the loop."""
         try:
             while not self._stop.is_set():
-                await bus.wait(timeout_s=0.05)
-                events = bus.drain(self.batch)
-                mark = bus.drained
-                now = self.clock.now_ms()
-                outs = self.process(events, now)
-                await self.deliver(outs)
-                self.done_through_ms = now - self.reorder.window_ms
-                self.done_drained = mark
-                if self.recorder is not None:
-                    self.recorder.tick()
+                items = await source.next()
+                if items is None:
+                    break
+                if source.timed:
+                    await self._timed(items)
+                    now = self.clock.now_ms()
+                else:
+                    mark = source.drained
+                    now = self.clock.now_ms()
+                    await self.deliver(self.step(items, now))  # type: ignore[arg-type]
+                    self.done_through_ms = now - self.reorder.window_ms
+                    self.done_drained = mark
+                await self._keep_house(now)
         finally:
-            with contextlib.suppress(Exception):
-                await self.deliver(self.process(self.bus.drain(len(self.bus)), 0) + self.flush())
+            await self._finish(source)
+
+    async def _timed(self, items: Sequence[MarketEvent | Asset]) -> None:
+        i = 0
+        while i < len(items):
+            outs, i = self.step_timed(items, i)
+            await self.deliver(outs)
+
+    async def _keep_house(self, now: int) -> None:
+        if self.execution is not None:
+            await self.execution.tick(now)
+        if self.recorder is not None:
+            self.recorder.tick()
+
+    async def _finish(self, source: EventSource) -> None:
+        try:
+            rest = source.remaining()
+            if source.timed:
+                await self._timed(rest)
+            else:
+                await self.deliver(self.step(rest, self.clock.now_ms()))  # type: ignore[arg-type]
+            await self.deliver(self.flush())
+            if self.execution is not None:
+                await self.execution.tick(self.clock.now_ms(), final=True)
+        except Exception:
+            _log.exception("engine: could not deliver the last batch")
+        finally:
             if self.recorder is not None:
-                self.recorder.close()
+                with contextlib.suppress(Exception):
+                    self.recorder.close()
 
     def stop(self) -> None:
         self._stop.set()

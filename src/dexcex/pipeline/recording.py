@@ -138,6 +138,10 @@ class RecordWriter:
             header = _Header(FORMAT, VERSION, self.clock.now_ms(), self.assets)
             self._buf.append(_encode(header))
 
+    def add_asset(self, asset: Asset) -> None:
+        if all(a.id != asset.id for a in self.assets):
+            self.set_assets([*self.assets, asset])
+
     def write_many(self, events: Iterable[MarketEvent]) -> None:
         for ev in events:
             self.write(ev)

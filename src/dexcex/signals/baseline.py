@@ -19,6 +19,7 @@ from dexcex.domain import (
     CexContext,
     DexContext,
     Direction,
+    FilterReason,
     OrderBook,
     Signal,
     SignalStatus,
@@ -42,9 +43,10 @@ class _State:
 
 
 class CexMomentum:
-    def __init__(self, p: BaselineSettings, taker_fee_bps: float) -> None:
+    def __init__(self, p: BaselineSettings, taker_fee_bps: float, expiry_s: float) -> None:
         self.p = p
         self.taker_fee_bps = taker_fee_bps
+        self.expiry_ms = int(expiry_s * 1000)  # like a DEX signal: not executable after it
         self._state: dict[str, _State] = {}
 
     def on_book(
@@ -114,6 +116,8 @@ class CexMomentum:
                 book.best_bid, book.best_ask, book.mid, spread, bid_d, ask_d, book.ts_event
             ),
             status_reason=None if executable else "short on a spot-only venue",
+            status_code=None if executable else FilterReason.SHORT_ON_SPOT,
+            expires_ts=ts + self.expiry_ms,
             origin="cex_baseline",
             features={
                 "ret_lookback_bps": ret_bps,

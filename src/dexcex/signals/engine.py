@@ -28,6 +28,7 @@ from dexcex.domain import (
     Chain,
     DexContext,
     Direction,
+    FilterReason,
     OrderBook,
     Signal,
     SignalStatus,
@@ -38,6 +39,8 @@ from dexcex.risk.slippage import walk_book
 from dexcex.signals.scoring import Scores, confidence, expected_move_bps
 
 __all__ = ["SignalEngine", "signal_id"]
+
+F = FilterReason
 
 _MIN_COST_BPS = 1.0
 
@@ -145,20 +148,19 @@ class SignalEngine:
             # entry slippage (half the spread included) plus the exit's half spread
             cost += (walk.slippage_bps if walk else 0.0) + (book.spread_bps or 0.0) / 2
         cost = max(cost, _MIN_COST_BPS)
-        status, reason = SignalStatus.NEW, None
+        status, code, reason = SignalStatus.NEW, None, None
         executable = True
         if direction is Direction.SHORT and spot_only:
-            executable, reason = False, "short on a spot-only venue"
+            executable, code, reason = False, F.SHORT_ON_SPOT, "short on a spot-only venue"
         stale = self._stale_reason(ts, last_dex_ts, book)
         if stale:
-            status, reason = SignalStatus.FILTERED, stale
+            status, (code, reason) = SignalStatus.FILTERED, stale
         elif conf < p.min_confidence:
-            status, reason = SignalStatus.FILTERED, f"confidence {conf:.2f} < {p.min_confidence:g}"
+            status, code = SignalStatus.FILTERED, F.LOW_CONFIDENCE
+            reason = f"confidence {conf:.2f} < {p.min_confidence:g}"
         elif move <= cost:
-            status, reason = (
-                SignalStatus.FILTERED,
-                f"expected move {move:.1f} bps <= cost {cost:.1f}",
-            )
+            status, code = SignalStatus.FILTERED, F.MOVE_BELOW_COST
+            reason = f"expected move {move:.1f} bps <= cost {cost:.1f}"
         # A passed signal silences the asset and direction for the cooldown; a filtered
         # one only for ``recheck_s``, so an anomaly that firms up is looked at again.
         quiet = p.cooldown_s if status is SignalStatus.NEW else p.recheck_s
@@ -233,15 +235,18 @@ class SignalEngine:
             status_reason=reason,
             expires_ts=ts + int(p.expiry_s * 1000),
             features={k: float(v) for k, v in features.items()},
+            status_code=code,
         )
 
-    def _stale_reason(self, ts: int, last_dex_ts: int, book: OrderBook | None) -> str | None:
+    def _stale_reason(
+        self, ts: int, last_dex_ts: int, book: OrderBook | None
+    ) -> tuple[FilterReason, str] | None:
         p = self.p
         if ts - last_dex_ts > p.stale_dex_s * 1000:
-            return f"stale DEX data ({(ts - last_dex_ts) / 1000:.0f} s)"
+            return F.STALE_DEX, f"stale DEX data ({(ts - last_dex_ts) / 1000:.0f} s)"
         if book is None:
-            return "no CEX book"
+            return F.NO_BOOK, "no CEX book"
         age = ts - book.ts_event
         if age > p.stale_cex_s * 1000:
-            return f"stale CEX book ({age / 1000:.0f} s)"
+            return F.STALE_BOOK, f"stale CEX book ({age / 1000:.0f} s)"
         return None

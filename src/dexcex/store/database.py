@@ -12,6 +12,7 @@ from dexcex.store.monitor_store import AlertStore, HealthStore
 from dexcex.store.order_store import FillStore, OrderStore
 from dexcex.store.partitions import Partitions, PruneResult
 from dexcex.store.signal_store import SignalStore
+from dexcex.store.state_store import StateStore
 
 __all__ = ["Database"]
 
@@ -28,6 +29,7 @@ class Database:
         self.fills = FillStore(self.sessions)
         self.health = HealthStore(self.sessions, self.partitions)
         self.alerts = AlertStore(self.sessions)
+        self.state = StateStore(self.sessions)
 
     @classmethod
     def open(

@@ -19,6 +19,7 @@ __all__ = [
     "HORIZONS",
     "AlertRow",
     "Base",
+    "EngineStateRow",
     "FillRow",
     "OrderRow",
     "SignalRow",
@@ -241,3 +242,14 @@ class AlertRow(Base):
     message: Mapped[str] = mapped_column(Text)
     dedup_key: Mapped[str] = mapped_column(String(128), index=True)
     cleared_ms: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class EngineStateRow(Base):
+    """Small pieces of engine state that must outlive a restart (the kill switch): one
+    JSON document per key."""
+
+    __tablename__ = "engine_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)

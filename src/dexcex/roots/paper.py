@@ -1,0 +1,108 @@
+"""``dexcex paper``: the simulated market in virtual time → the one engine → paper
+execution of every approved signal → labels, as fast as the machine goes.
+
+The same engine as a live run (reorder window, core, storage before execution, the
+execution service and its ledger, which risk decides on); the event source is the
+simulator stepped a second at a time (``sim.virtual_source``). With ``settle``, one more
+hour runs after the trading hours (no new trades) so the last signals' 60-minute
+outcomes are known. The database it leaves is what ``dataset export`` and ``report``
+read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dexcex.config import Settings
+from dexcex.core import CoreOutput
+from dexcex.domain import SignalStatus
+from dexcex.roots.virtual import virtual_engine
+from dexcex.sim.scenario import Scenario
+from dexcex.sim.virtual_source import SimSteps
+from dexcex.sim.world import SimWorld
+from dexcex.store import Database
+
+__all__ = ["PaperRunResult", "run_paper"]
+
+_SETTLE_MS = 3_600_000 + 180_000  # the longest horizon, and a little for the last books
+_PROGRESS_MS = 300_000
+
+
+@dataclass
+class PaperRunResult:
+    events: int = 0
+    signals: int = 0
+    dex_signals: int = 0
+    baseline_signals: int = 0
+    approved: int = 0
+    orders: int = 0
+    labeled: int = 0
+    pending_labels: int = 0
+    hours: float = 0.0
+
+
+def run_paper(
+    settings: Settings,
+    scenario: Scenario,
+    hours: float,
+    db: Database,
+    progress: Callable[[float, PaperRunResult], None] | None = None,
+    *,
+    settle: bool = True,
+) -> PaperRunResult:
+    """Run ``hours`` of market time (then settle), trading every approved signal."""
+    return asyncio.run(_paper(settings, scenario, hours, db, progress, settle))
+
+
+async def _paper(
+    settings: Settings,
+    scenario: Scenario,
+    hours: float,
+    db: Database,
+    progress: Callable[[float, PaperRunResult], None] | None,
+    settle: bool,
+) -> PaperRunResult:
+    start = scenario.start_ms
+    end = start + int(hours * 3_600_000)
+    final = end + (_SETTLE_MS if settle else 0)
+    ve = virtual_engine(settings, db=db, auto=True, start_ms=start)
+    ex = ve.execution
+    assert ex is not None
+    res = PaperRunResult()
+
+    def count(outs: list[CoreOutput], _now: int) -> None:
+        for out in outs:
+            res.signals += 1
+            if out.signal.origin == "dex":
+                res.dex_signals += 1
+            else:
+                res.baseline_signals += 1
+            if out.signal.status is SignalStatus.NEW and out.decision.approved:
+                res.approved += 1
+
+    ve.engine.on_delivered.append(count)
+    next_report = [start + _PROGRESS_MS]
+
+    def step(t: int) -> None:
+        ex.accepting = t <= end  # the settling hour only settles outcomes
+        if t >= next_report[0] and progress is not None:
+            next_report[0] += _PROGRESS_MS
+            _tally(res, ex.journal.written_orders, ex.labeler.labeled, ex.labeler.pending)
+            progress((t - start) / 3_600_000, res)
+
+    known = {a.id: a for a in settings.domain_assets()}
+    source = SimSteps(SimWorld(scenario), known, final, on_step=step)
+    await ve.engine.run(source)
+    await ex.stop()
+    res.events = source.events
+    res.hours = (final - start) / 3_600_000
+    _tally(res, ex.journal.written_orders, ex.labeler.labeled, ex.labeler.pending)
+    if progress is not None:
+        progress(res.hours, res)
+    return res
+
+
+def _tally(res: PaperRunResult, orders: int, labeled: int, pending: int) -> None:
+    res.orders, res.labeled, res.pending_labels = orders, labeled, pending
