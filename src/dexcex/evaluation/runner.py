@@ -14,7 +14,7 @@ from pathlib import Path
 from dexcex.config.core_settings import CoreSettings
 from dexcex.core import Core, CoreOutput
 from dexcex.domain import Asset, ManualClock, OrderBook
-from dexcex.evaluation.readers import Item, Reader, Truth, item_ts, open_reader
+from dexcex.evaluation.readers import Item, Reader, Truth, item_ts, open_reader, select_readers
 from dexcex.labeling.outcomes import MidSeries
 from dexcex.sim.market.events import Burst, CexMove
 
@@ -54,7 +54,8 @@ def open_readers(paths: list[Path]) -> tuple[list[Reader], list[str]]:
     for p in expand_paths(paths):
         r = open_reader(p)
         (unreadable.append(r) if isinstance(r, str) else readers.append(r))
-    return readers, unreadable
+    readers, superseded = select_readers(readers)
+    return readers, unreadable + superseded
 
 
 def _timed(reader: Reader) -> Iterator[tuple[int, int, Item]]:
