@@ -173,6 +173,7 @@ class FreqtradeReader(CandleReader):
             yield int(r[0]), float(r[4]), float(r[5])
 
     def _feather(self) -> Iterator[tuple[int, float, float]]:
+        import pyarrow as pa
         from pyarrow import feather
 
         try:
@@ -180,7 +181,7 @@ class FreqtradeReader(CandleReader):
         except (OSError, KeyError, ValueError) as exc:
             self.reject("files rejected", f"not a freqtrade feather file: {exc}")
             return
-        dates = table.column("date").cast("timestamp[ms, tz=UTC]").cast("int64").to_pylist()
+        dates = table.column("date").cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64()).to_pylist()
         closes = table.column("close").to_pylist()
         volumes = table.column("volume").to_pylist()
         yield from zip(dates, closes, volumes, strict=True)
