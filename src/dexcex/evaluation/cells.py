@@ -50,7 +50,7 @@ class Cell:
         }
 
 
-def _cell(g: Labeled, h: str, reps: int, seed: int, measurable: bool) -> Cell:
+def _cell(g: Labeled, h: str, reps: int, seed: int, measurable: bool, mb: int) -> Cell:
     net, ret = g.net[h], g.ret[h]
     ok = ~np.isnan(net)
     hit_v = np.where(ok, hits(np.nan_to_num(ret)), np.nan)
@@ -59,8 +59,8 @@ def _cell(g: Labeled, h: str, reps: int, seed: int, measurable: bool) -> Cell:
         h,
         int(ok.sum()),
         float(np.nanmean(ret)) if ok.any() else None,
-        bootstrap_mean(net, g.blocks, reps=reps, seed=seed),
-        bootstrap_mean(hit_v, g.blocks, null=0.5, reps=reps, seed=seed),
+        bootstrap_mean(net, g.blocks, reps=reps, seed=seed, min_blocks=mb),
+        bootstrap_mean(hit_v, g.blocks, null=0.5, reps=reps, seed=seed, min_blocks=mb),
         measurable,
     )
 
@@ -73,6 +73,7 @@ def secondary_cells(
     method: str = "holm",
     reps: int = 1000,
     seed: int = 0,
+    min_blocks: int = 8,
 ) -> list[Cell]:
     """Every (group, horizon) except ``primary`` (group key, horizon), adjusted."""
     cells: list[Cell] = []
@@ -81,7 +82,7 @@ def secondary_cells(
             if (g.key, h) == primary:
                 continue
             can = bool(set(g.entries.assets) & measurable[h]) or not len(g)
-            cells.append(_cell(g, h, reps, seed, can))
+            cells.append(_cell(g, h, reps, seed, can, min_blocks))
     tested = [i for i, c in enumerate(cells) if c.measurable and c.n >= 2]
     # both statistics of every tested cell are one family
     adj = adjust([cells[i].net.p for i in tested] + [cells[i].hit.p for i in tested], method)

@@ -1,7 +1,8 @@
 """What the signals are compared with: random timing, and CEX momentum at the same times.
 
 **Permutation null.** Each draw keeps every signal's asset, direction, cost and latency
-and moves only its time, to a random moment of that asset's data at which the same
+and moves only its time: each block of signals (one asset, one hour) is moved as one,
+keeping the signals' spacing, to a random moment of that asset's data at which the same
 freshness filter would have let a signal through (the last CEX mid no older than the
 stale-book limit the run used) and whose horizon the data covers, inside the span in
 which the detector saw the asset's DEX flow. ``draws`` such timings give the
@@ -67,21 +68,33 @@ def _eligible(p: Prices, lo: int, hi: int, reach_ms: int) -> I64:
     return np.asarray(k, dtype=np.int64)
 
 
-def _random_times(
+def _shifted_times(
     p: Prices,
+    ts: I64,
+    blocks: I64,
     span: tuple[int, int],
     reach_ms: int,
     stale_ms: int,
-    shape: tuple[int, int],
+    draws: int,
     rng: np.random.Generator,
 ) -> I64 | None:
+    """(draws × len(ts)) times: each block of signals moved, as one, to a random moment.
+
+    Signals of one block (one asset, one hour) fire close together and share most of
+    their outcome; scattering them one by one would make the null's mean far steadier
+    than the signals' own, and noise would look significant. Moving each block by a
+    common offset keeps that structure: only *when* the block happened is random."""
     k = _eligible(p, span[0], span[1], reach_ms)
     if len(k) == 0:
         return None
-    pick = k[rng.integers(0, len(k), size=shape)]
+    ids, first = np.unique(blocks, return_index=True)
+    inv = np.searchsorted(ids, blocks)
+    pick = k[rng.integers(0, len(k), size=(draws, len(ids)))]
     nxt = np.minimum(pick + 1, len(p.times) - 1)
     room = np.maximum(np.minimum(p.times[nxt] - p.times[pick], stale_ms), 1)
-    return np.asarray(p.times[pick] + (rng.random(shape) * room).astype(np.int64), dtype=np.int64)
+    anchor = p.times[pick] + (rng.random(pick.shape) * room).astype(np.int64)
+    offset = anchor - ts[first][None, :]
+    return np.asarray(ts[None, :] + offset[:, inv], dtype=np.int64)
 
 
 def permutation_null(
@@ -93,6 +106,7 @@ def permutation_null(
     *,
     spans: dict[str, tuple[int, int]],
     stale_ms: int,
+    blocks: I64 | None = None,
     draws: int = 1000,
     seed: int = 0,
 ) -> NullResult:
@@ -100,6 +114,7 @@ def permutation_null(
     ``net_bps``/``ret_bps`` are the signals' own outcomes (NaN: not measurable)."""
     rng = np.random.default_rng(seed)
     n = len(e)
+    blk = blocks if blocks is not None else np.arange(n, dtype=np.int64)
     null_net = np.full((draws, n), np.nan)
     null_ret = np.full((draws, n), np.nan)
     for asset in sorted(set(e.assets)):
@@ -109,9 +124,8 @@ def permutation_null(
         if p is None or len(rows) == 0:
             continue
         reach = horizon_s * 1000 + int(e.latency_ms[rows].max())
-        times = _random_times(
-            p, spans.get(asset, (0, 1 << 62)), reach, stale_ms, (draws, len(rows)), rng
-        )
+        span = spans.get(asset, (0, 1 << 62))
+        times = _shifted_times(p, e.ts[rows], blk[rows], span, reach, stale_ms, draws, rng)
         if times is None:
             continue
         r = forward_ret_bps(

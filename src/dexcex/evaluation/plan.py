@@ -42,6 +42,9 @@ class NullPlan(_M):
 class BootstrapPlan(_M):
     reps: Annotated[int, Field(ge=200, le=100_000)] = 2000
     cluster_ms: Annotated[int, Field(ge=1000)] = 3_600_000
+    # fewer independent blocks than this: no p-value (a bootstrap over a handful of
+    # blocks underestimates the spread and finds edges in noise)
+    min_blocks: Annotated[int, Field(ge=2)] = 8
 
 
 class SecondaryPlan(_M):

@@ -42,6 +42,7 @@ def evaluate_data(
         method=plan.secondary.adjust,
         reps=max(500, plan.bootstrap.reps // 2),
         seed=seed,
+        min_blocks=plan.bootstrap.min_blocks,
     )
     report: dict[str, Any] = {
         "verdict": verdict.as_dict(),

@@ -65,9 +65,11 @@ def bootstrap_mean(
     reps: int = 2000,
     seed: int = 0,
     level: float = 0.95,
+    min_blocks: int = 8,
 ) -> Estimate:
     """Mean of ``values`` with a block-bootstrap CI and p(mean > ``null``). NaNs are
-    dropped first; fewer than two blocks give no CI and p = 1."""
+    dropped first; fewer than two blocks give no CI, fewer than ``min_blocks`` a CI but
+    p = 1 (too few independent blocks to test)."""
     keep = ~np.isnan(values)
     v, b = values[keep], blocks[keep]
     n = len(v)
@@ -83,7 +85,7 @@ def bootstrap_mean(
     stats = bs.apply(_ratio, reps)[:, 0]
     lo, hi = np.quantile(stats, [(1 - level) / 2, 1 - (1 - level) / 2])
     # re-centred on the null: how often would a world whose mean is `null` look this good
-    p = (1 + np.sum(stats - est >= est - null)) / (reps + 1)
+    p = (1 + np.sum(stats - est >= est - null)) / (reps + 1) if len(sums) >= min_blocks else 1.0
     return Estimate(est, (float(lo), float(hi)), float(p), n, len(sums))
 
 

@@ -107,7 +107,7 @@ def judge(
     data: EvalData, g: Labeled, plan: EvaluationPlan, *, lookback_s: int, seed: int = 0
 ) -> Verdict:
     """The verdict on group ``g`` at the plan's primary horizon."""
-    pp, reps = plan.primary, plan.bootstrap.reps
+    pp, reps, mb = plan.primary, plan.bootstrap.reps, plan.bootstrap.min_blocks
     h = pp.horizon
     net, ret = g.net[h], g.ret[h]
     measured = ~np.isnan(net)
@@ -116,10 +116,10 @@ def judge(
     assumed = bool(
         {a for a, ok in zip(g.entries.assets, measured, strict=True) if ok} & data.assumed_costs
     )
-    est = bootstrap_mean(net, g.blocks, reps=reps, seed=seed)
-    gross = bootstrap_mean(ret, g.blocks, reps=reps, seed=seed)
+    est = bootstrap_mean(net, g.blocks, reps=reps, seed=seed, min_blocks=mb)
+    gross = bootstrap_mean(ret, g.blocks, reps=reps, seed=seed, min_blocks=mb)
     hit_v = np.where(measured, hits(np.nan_to_num(ret)), np.nan)
-    hit = bootstrap_mean(hit_v, g.blocks, null=0.5, reps=reps, seed=seed)
+    hit = bootstrap_mean(hit_v, g.blocks, null=0.5, reps=reps, seed=seed, min_blocks=mb)
     if n < pp.min_signals:
         why = f"too few measurable signals (n = {n}; the plan needs {pp.min_signals})"
         if excluded:
@@ -135,12 +135,13 @@ def judge(
         HORIZONS[h],
         spans=spans_of(data),
         stale_ms=data.stale_cex_ms,
+        blocks=g.blocks,
         draws=plan.null.draws,
         seed=seed + plan.null.seed_offset,
     )
-    vs_null = bootstrap_mean(net - null.twin_net, g.blocks, reps=reps, seed=seed)
+    vs_null = bootstrap_mean(net - null.twin_net, g.blocks, reps=reps, seed=seed, min_blocks=mb)
     mom = momentum_net(g.entries, data.prices, HORIZONS[h], lookback_s)
-    vs_mom = bootstrap_mean(net - mom, g.blocks, reps=reps, seed=seed)
+    vs_mom = bootstrap_mean(net - mom, g.blocks, reps=reps, seed=seed, min_blocks=mb)
     edge = est.p < pp.alpha and null.p_mean < pp.alpha and (est.value or 0.0) > 0
     if edge:
         why = f"both p-values below alpha = {pp.alpha:g}"
