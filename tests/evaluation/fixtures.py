@@ -46,9 +46,8 @@ def write_agg_trades(path: Path, t0: int, n: int = 30) -> Path:
     rows = []
     for i in range(n):
         t = (t0 + i * 500) * 1000
-        rows.append(
-            f"{1000 + i},{1.5 + i * 0.001:.4f},{10 + i},{i},{i},{t},{'True' if i % 2 else 'False'},True"
-        )
+        maker = "True" if i % 2 else "False"
+        rows.append(f"{1000 + i},{1.5 + i * 0.001:.4f},{10 + i},{i},{i},{t},{maker},True")
     path.write_text("\n".join(rows) + "\n")
     return path
 
@@ -154,14 +153,22 @@ def unseen_day(folder: Path, seed: int = 3) -> Path:
         "category,usd_amount,trader_a"
     )
     fills: list[tuple[int, str]] = []
-    for _ in range(900):
-        ms = rng.randrange(10 * 60_000, 8 * 3_600_000 - 60_000)
+    # background flow, and one-sided bursts of a random direction that lead nothing
+    times: list[tuple[int, bool | None, int]] = [
+        (rng.randrange(10 * 60_000, 8 * 3_600_000 - 60_000), None, rng.randrange(1 << 160))
+        for _ in range(900)
+    ]
+    for _ in range(120):
+        start, side = rng.randrange(10 * 60_000, 8 * 3_600_000 - 60_000), rng.random() < 0.5
+        crew = [rng.randrange(1 << 160) for _ in range(3)]  # a few repeat wallets
+        times += [(start + rng.randrange(0, 20_000), side, rng.choice(crew)) for _ in range(10)]
+    for ms, side, who in times:
         p = bars[ms // 60_000][4]
         usd = 10_000 * rng.lognormvariate(0, 0.8)
         amt = usd / p
-        buy = rng.random() < 0.5
+        buy = rng.random() < 0.5 if side is None else side
         a, b, aa, ba = ("ARB", "WETH", amt, usd / 3500) if buy else ("WETH", "ARB", usd / 3500, amt)
-        wallet = f"\\x{rng.randrange(1 << 160):040x}"
+        wallet = f"\\x{who:040x}"
         fills.append((ms, f"{_iso(t0 + ms)},{a},{b},{aa},{ba},Uniswap,DEX,{usd},{wallet}"))
     body = [header] + [line for _, line in sorted(fills)]
     (folder / "dex_trades.csv").write_text("\n".join(body) + "\n")

@@ -214,7 +214,7 @@ def test_cryptofeed_raw_real() -> None:
     ev = _events(r)
     assert r.counts == {"books": 1018, "trades": 150}  # type: ignore[union-attr]
     assert (r.first_ts, r.last_ts) == (1618677786614, 1618677816500)  # type: ignore[union-attr]
-    assert [e for e in ev if isinstance(e, CexTrade)][0].price == 60621.5
+    assert next(e for e in ev if isinstance(e, CexTrade)).price == 60621.5
 
 
 def test_cryptofeed_capture_format(tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ def evaluate(
         result = replay(list(paths), core_settings, show)
     report = build_report(result, core_settings, seed, plan, [note] if note else [])
     for line in primary_lines(report):
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     _inputs(report)
     console.print(render_secondary(report))
     console.print(render_assets(report))

@@ -110,7 +110,7 @@ def open_reader(path: Path) -> Reader | str:
     """The reader for ``path``, or why none fits (also logged)."""
     why = _open(path)
     if isinstance(why, str):
-        log.warning("file not read", why=why)
+        log.debug("file not read", why=why)  # the caller reports it with the results
     return why
 
 
