@@ -78,17 +78,22 @@ def evaluate_data(
         ),
     }
     if data.bursts:
-        report["detection"] = {
-            name: detection(
-                [Entry(o.signal.asset_id, o.signal.ts, o.signal.direction.sign) for o in outs],
-                data.bursts,
-            )
-            for name, outs in (
-                ("all candidates", _outs(data, None)),
-                ("passed filters", _outs(data, SignalStatus.NEW)),
-            )
-        }
+        report["detection"] = _detection(data)
     return report
+
+
+def _detection(data: EvalData) -> dict[str, Any]:
+    """Precision and recall against the simulator's truth, before and after filters."""
+    return {
+        name: detection(
+            [Entry(o.signal.asset_id, o.signal.ts, o.signal.direction.sign) for o in outs],
+            data.bursts,
+        )
+        for name, outs in (
+            ("all candidates", _outs(data, None)),
+            ("passed filters", _outs(data, SignalStatus.NEW)),
+        )
+    }
 
 
 def _outs(data: EvalData, status: SignalStatus | None) -> list[Any]:
