@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from arch.bootstrap import SPA, IIDBootstrap
 
 __all__ = ["Estimate", "adjust", "block_ids", "bootstrap_mean", "hits", "spa_pvalue"]
 
@@ -81,6 +80,8 @@ def bootstrap_mean(
     est = float(v.mean())
     if len(sums) < 2:
         return Estimate(est, None, 1.0, n, len(sums))
+    from arch.bootstrap import IIDBootstrap  # heavy (pandas, scipy): only when judging
+
     bs = IIDBootstrap(sums, counts, seed=np.random.default_rng(seed))
     stats = bs.apply(_ratio, reps)[:, 0]
     lo, hi = np.quantile(stats, [(1 - level) / 2, 1 - (1 - level) / 2])
@@ -110,6 +111,8 @@ def spa_pvalue(per_period_net: F, *, reps: int = 1000, seed: int = 0) -> float |
     net return summed per period (0 when it had no signal). None with < 10 periods."""
     if per_period_net.ndim != 2 or per_period_net.shape[0] < 10:
         return None
+    from arch.bootstrap import SPA
+
     losses = -per_period_net
     bench = np.zeros(per_period_net.shape[0])
     spa = SPA(bench, losses, reps=reps, seed=np.random.default_rng(seed))
