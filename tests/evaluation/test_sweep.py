@@ -34,3 +34,17 @@ def test_a_small_sweep_runs_and_draws(tmp_path: Path) -> None:
     assert row["move_bps"] == 40.0 and 0.0 <= row["recall"] <= 1.0
     write_sweep_chart(res, tmp_path / "s.png")
     assert (tmp_path / "s.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_sim_sweep_cli(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from dexcex.cli.main import app
+
+    args = ["sim", "sweep", "--moves", "40", "--wallets", "4", "--minutes", "10"]
+    res = CliRunner().invoke(
+        app, [*args, "--assets", "wif", "--no-wallet-ids", "-o", str(tmp_path)]
+    )
+    assert res.exit_code == 0, res.output
+    assert "break-even move (4 informed" in res.output and "no wallet ids" in res.output
+    assert (tmp_path / "sweep.png").exists() and (tmp_path / "sweep.json").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -51,7 +52,25 @@ def sweep(
         wallets=not no_wallets,
         seed=seed,
     )
-    table = Table(title=f"sim sweep: {base.name}" + ("" if not no_wallets else " (no wallet ids)"))
+    console.print(_table(result, base.name))
+    for be in result["break_even"]:
+        where = (
+            "never within the grid"
+            if be["break_even_bps"] is None
+            else f"{be['break_even_bps']:.0f} bps"
+        )
+        console.print(
+            f"break-even move ({be['informed_wallets']} informed, p_move {be['p_move']:g}, "
+            f"lag {be['lag_s']:g} s): {where}"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "sweep.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    write_sweep_chart(result, out / "sweep.png")
+    console.print(f"wrote {out / 'sweep.json'} and {out / 'sweep.png'}")
+
+
+def _table(result: dict[str, Any], name: str) -> Table:
+    table = Table(title=f"sim sweep: {name}" + ("" if result["wallet_ids"] else " (no wallet ids)"))
     for col in (
         "move",
         "wallets",
@@ -77,18 +96,4 @@ def sweep(
             "n/a" if net is None else f"{net:+.1f}",
             "edge" if r["edge"] else "no edge",
         )
-    console.print(table)
-    for be in result["break_even"]:
-        where = (
-            "never within the grid"
-            if be["break_even_bps"] is None
-            else f"{be['break_even_bps']:.0f} bps"
-        )
-        console.print(
-            f"break-even move ({be['informed_wallets']} informed, p_move {be['p_move']:g}, "
-            f"lag {be['lag_s']:g} s): {where}"
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "sweep.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
-    write_sweep_chart(result, out / "sweep.png")
-    console.print(f"wrote {out / 'sweep.json'} and {out / 'sweep.png'}")
+    return table
