@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint format soak load venv lock clean
+.PHONY: demo test bench lint format soak load venv lock clean evaluate-null
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "dexcex needs Python 3.11 or newer")'
@@ -43,6 +43,10 @@ soak: $(STAMP)
 
 load: $(STAMP)
 	$(BIN)/pytest -m load -s -p no:randomly tests
+
+# The no-edge-in-noise check at length: 100 seeds of two virtual hours each (~15 min).
+evaluate-null: $(STAMP)
+	DEXCEX_NULL_SEEDS=100 DEXCEX_NULL_MINUTES=120 $(BIN)/pytest -q -p no:randomly tests/evaluation/test_no_edge_in_noise.py
 
 # Re-resolve every pinned dependency into constraints.txt (run after editing pyproject.toml).
 lock:

@@ -10,14 +10,26 @@ from typer.testing import CliRunner
 from dexcex.cli.main import app
 from dexcex.config import Settings
 from dexcex.config.core_settings import CoreSettings
-from dexcex.evaluation.report import build_report, render_table, write_chart
+from dexcex.evaluation.plan import load_plan
+from dexcex.evaluation.render import write_chart
+from dexcex.evaluation.report import build_report
+from dexcex.evaluation.simrun import light, run_world
 from dexcex.roots.evaluate import evaluate_replay
-from tests.evaluation.test_readers import UNI, write_candles
+from dexcex.sim.scenario import load_scenario
+from tests.evaluation.fixtures import REAL, unseen_day
+
+SIX = ["wif", "pepe", "bonk", "popcat", "cake", "pol"]
 
 
 @pytest.fixture(scope="module")
 def sim_report(sim_log: Path) -> dict[str, object]:
     return build_report(evaluate_replay([sim_log], Settings()), CoreSettings(), seed=1)
+
+
+def _first_line(output: str) -> str:
+    """The first line the command printed after the progress bar (log records are JSON)."""
+    lines = [ln for ln in output.splitlines() if ln and not ln.startswith(("{", "replaying"))]
+    return lines[0]
 
 
 def test_replay_is_deterministic(sim_log: Path) -> None:
@@ -28,46 +40,77 @@ def test_replay_is_deterministic(sim_log: Path) -> None:
     assert [enc(o) for o in a.outputs] == [enc(o) for o in b.outputs]
 
 
-def test_detection_quality_on_the_simulator(sim_report: dict) -> None:
-    """A regression gate, not a claim about real markets: on the simulator's informed
-    bursts, signals that pass the filters must stay mostly right and find a fair share."""
-    det = sim_report["detection"]["passed filters"]
-    assert det["signals"] >= 10
-    assert det["precision"] >= 0.55, det
-    assert det["recall"] >= 0.4, det
-    assert det["decoys_signalled"] <= 0.15 * det["decoys"], det
+def test_detection_quality_on_the_realistic_simulator() -> None:
+    """A regression gate, not a claim about real markets: on the realistic scenario
+    (informed flow hidden among wallets that also trade as noise, 10–40 bps moves),
+    the passed signals still find some informed bursts, mostly right — and without
+    wallet ids (DexScreener-fed chains) they find almost none."""
+    sc = light(load_scenario("realistic", seed=8), SIX)
+    res = run_world(sc, 60, CoreSettings(), load_plan())
+    assert res.passed >= 8, res.row()
+    assert res.precision >= 0.4, res.row()
+    assert res.recall >= 0.25, res.row()
+    blind = run_world(sc, 60, CoreSettings(), load_plan(), wallets=False)
+    assert blind.recall <= res.recall / 2, blind.row()
 
 
-def test_report_groups_and_baselines(sim_report: dict, tmp_path: Path) -> None:
-    names = [g["name"] for g in sim_report["groups"]]
-    assert names == [
+def test_report_sections(sim_report: dict, tmp_path: Path) -> None:
+    v = sim_report["verdict"]
+    assert v["line"].startswith(("EDGE DETECTED", "NO EDGE DETECTED"))
+    assert v["group"] == "DEX: risk-approved" and v["horizon"] == "5m"
+    groups = {c["group"] for c in sim_report["secondary"]}
+    assert groups == {
         "DEX: all candidates",
         "DEX: passed filters",
         "DEX: risk-approved",
-        "random timing",
-        "CEX momentum",
-    ]
-    passed = sim_report["groups"][1]["horizons"]["5m"]
-    assert passed["labeled"] > 0 and passed["mean_ci"] is not None
-    lo, hi = passed["mean_ci"]
-    assert lo <= passed["mean_net_bps"] <= hi
-    assert sim_report["horizons_not_measurable"] == []  # the simulator's mids are per second
+        "CEX momentum (live rule)",
+    }
+    assert len(sim_report["secondary"]) == 4 * 5 - 1  # every cell but the primary
+    tested = [c for c in sim_report["secondary"] if c["p_net_adj"] is not None]
+    assert tested and all(c["p_net_adj"] >= c["p_net"] for c in tested)  # Holm never lowers
+    assert sim_report["horizons_not_measurable"] == {}  # the simulator's mids are per second
+    assert sim_report["costs_assumed_for"] == []  # recorded books: measured costs
+    assert sim_report["detection"]["passed filters"]["signals"] > 0
     write_chart(sim_report, tmp_path / "c.png")
     assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert render_table(sim_report).row_count == 25
 
 
-def test_evaluate_cli_on_real_excerpts(tmp_path: Path) -> None:
-    candles = write_candles(tmp_path / "eth-1m.csv", [2268.0 + i * 0.5 for i in range(120)])
-    (tmp_path / "junk.bin").write_bytes(b"\x00\x01nothing")
+def test_evaluate_on_the_real_data(tmp_path: Path) -> None:
     out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["evaluate", str(REAL), "--out", str(out)], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    first = _first_line(res.output)
+    assert first.startswith(("EDGE DETECTED", "NO EDGE DETECTED")), first
+    assert "permutation p = " in first and "95 % CI [" in first
+    assert "permutation null (1,000 random-timing draws" in res.output
+    assert "block bootstrap by asset × hour" in res.output
+    assert "Secondary cells" in res.output and "adj: holm" in res.output
+    report = json.loads((out / "evaluation.json").read_text())
+    # every file under the folder is either read or named with its reason
+    files = sorted(p.name for p in REAL.rglob("*") if p.is_file() and not p.name.endswith(".md"))
+    named = [line.split(":", 1)[0] for line in report["inputs"] + report["unreadable"]]
+    assert sorted(named) == files
+    assert any("not used" in u for u in report["unreadable"])  # a coarser duplicate
+    assert report["verdict"]["permutation"]["draws"] == 1000
+    assert report["verdict"]["mean_net"]["ci"] is not None
+    assert any(c["p_net_adj"] is not None for c in report["secondary"])
+    assert report["costs_assumed_for"]  # candle books: every table says "assumed"
+    assert "assumed" in res.output
+    png = (out / "reliability.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert report["calibration"]["brier"] is not None
+
+
+def test_evaluate_on_a_day_it_never_saw(tmp_path: Path) -> None:
+    day = unseen_day(tmp_path / "arb-2024-03-11")
     res = CliRunner().invoke(
-        app, ["evaluate", str(UNI), str(candles), str(tmp_path / "junk.bin"), "--out", str(out)]
+        app, ["evaluate", str(day), "--out", str(tmp_path / "o")], terminal_width=200
     )
     assert res.exit_code == 0, res.output
-    assert "Uniswap v3 pool events" in res.output and "CEX 1-minute candles" in res.output
-    assert "could not read junk.bin" in res.output
-    assert "30s, 1m cannot be measured" in res.output
-    report = json.loads((out / "evaluation.json").read_text())
-    assert report["events"] > 60
-    assert (out / "evaluation.png").exists()
+    first = _first_line(res.output)
+    # a random walk with random DEX flow: it must say so plainly
+    assert first.startswith("NO EDGE DETECTED: DEX: risk-approved at 5m"), first
+    assert "could not read" not in res.output
+    report = json.loads((tmp_path / "o" / "evaluation.json").read_text())
+    assert report["signals"]["candidates"] > 0
+    assert "arb" in report["cex_mid_resolution_s"]

@@ -37,3 +37,21 @@ def test_bad_scenarios_are_clear_errors(tmp_path: Path) -> None:
     bad.write_text('name = "x"\n[[faults]]\nat_s = 1\nkind = "meteor"\ntarget = "mexc"\n')
     with pytest.raises(ConfigError, match=r"faults\.0\.kind"):
         load_scenario(bad)
+
+
+def test_realistic_informed_wallets_also_trade_as_noise() -> None:
+    from dexcex.sim.market.events import DexSwapEv
+    from dexcex.sim.market.model import MarketSim
+    from dexcex.sim.scenario import load_scenario
+
+    sc = load_scenario("realistic")
+    assert sc.informed.move_bps == (10.0, 40.0) and sc.informed.informed_from_noise
+    m = MarketSim(sc.model_copy(update={"assets": ["wif"]}))
+    swaps: list[DexSwapEv] = []
+    m.sinks.append(lambda ev: swaps.append(ev) if isinstance(ev, DexSwapEv) else None)
+    m.run_until(m.now + 2 * 3_600_000)
+    informed = {s.owner for s in swaps if s.flow == "informed"}
+    noise = {s.owner for s in swaps if s.flow == "noise"}
+    assert len(informed) > 20  # not a handful of repeaters
+    assert informed & noise  # the same wallets trade as noise
+    assert 0.2 <= m.assets["wif"].p_move <= 0.9

@@ -26,6 +26,7 @@ from dexcex.cli import (
     replay_cmd,
     run_cmd,
     sim_cmd,
+    sweep_cmd,
 )
 from dexcex.cli.common import AppState, err_console
 from dexcex.domain import ConfigError, DexcexError
@@ -40,7 +41,8 @@ app = typer.Typer(
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(dataset_cmd.app, name="dataset")
-app.command("sim")(sim_cmd.sim)
+sim_cmd.app.command("sweep")(sweep_cmd.sweep)
+app.add_typer(sim_cmd.app, name="sim")
 app.command("evaluate")(evaluate_cmd.evaluate)
 app.command("run")(run_cmd.run)
 app.command("record")(run_cmd.record)

@@ -19,8 +19,12 @@ from dexcex.sim.scenario import Scenario, load_scenario
 from dexcex.sim.world import SimWorld, run_sim
 from dexcex.stopping import LATCH
 
+app = typer.Typer(help="The local simulated market, and sweeps over simulated worlds.")
 
+
+@app.callback(invoke_without_command=True)
 def sim(
+    ctx: typer.Context,
     scenario: str = typer.Option("default", "--scenario", "-s", help="Scenario name or TOML path."),
     seed: int | None = typer.Option(None, "--seed", help="Override the scenario's seed."),
     speed: float = typer.Option(
@@ -36,6 +40,8 @@ def sim(
 ) -> None:
     """Run the simulated market. Prints one JSON line naming every endpoint, then serves
     until interrupted (Ctrl-C). With --virtual-hours it only generates events."""
+    if ctx.invoked_subcommand is not None:
+        return
     sc = load_scenario(scenario, seed=seed)
     if virtual_hours is not None:
         LATCH.release()  # a batch run: a signal ends it as usual

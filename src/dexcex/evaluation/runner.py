@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dexcex.core import Core, CoreOutput
-from dexcex.evaluation.readers import Reader, open_reader
+from dexcex.evaluation.readers import Reader, open_reader, select_readers
 from dexcex.labeling.outcomes import MidSeries
 from dexcex.sim.market.events import Burst, CexMove
 
@@ -49,4 +49,5 @@ def open_readers(paths: list[Path]) -> tuple[list[Reader], list[str]]:
     for p in expand_paths(paths):
         r = open_reader(p)
         (unreadable.append(r) if isinstance(r, str) else readers.append(r))
-    return readers, unreadable
+    readers, superseded = select_readers(readers)
+    return readers, unreadable + superseded

@@ -103,6 +103,13 @@ class InformedFlow(_Model):
     smart_wallets: Annotated[int, Field(ge=1, le=50)] = 4
     drain_share: Annotated[float, Field(ge=0, le=1)] = 0.4  # bearish informed: LPs pull first
     drain_fraction: Range = (0.15, 0.35)
+    # Who the informed are (the ``realistic`` scenario): a crowd of noise traders, some of
+    # whom are informed; a burst is traded by a few of them, not by the same repeaters.
+    noise_wallets: Annotated[int, Field(ge=1, le=100_000)] = 400
+    informed_wallets: Annotated[int, Field(ge=1, le=100_000)] | None = None  # else smart_wallets
+    informed_from_noise: bool = False  # the informed are drawn from the noise crowd
+    wallets_per_burst: Annotated[int, Field(ge=1)] | None = None  # else all the informed
+    p_move_range: Range | None = None  # per asset, drawn once; else p_move for all
 
     @model_validator(mode="after")
     def _ranges_ordered(self) -> InformedFlow:
@@ -110,6 +117,8 @@ class InformedFlow(_Model):
             lo, hi = getattr(self, name)
             if lo > hi:
                 raise ValueError(f"{name}: low {lo} > high {hi}")
+        if self.p_move_range and not 0 <= self.p_move_range[0] <= self.p_move_range[1] <= 1:
+            raise ValueError(f"p_move_range {self.p_move_range}: expected 0 <= low <= high <= 1")
         return self
 
 
