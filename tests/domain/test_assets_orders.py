@@ -14,6 +14,7 @@ from dexcex.domain import (
     DexPool,
     DomainValidationError,
     Order,
+    OrderLeg,
     OrderStatus,
     OrderType,
     RiskDecision,
@@ -62,9 +63,9 @@ def test_asset_maps_venues_to_markets() -> None:
         CexMarket(VenueId.MEXC, "WIFUSDT")
 
 
-@given(st.text(min_size=1, max_size=80), st.sampled_from(["e", "x"]), st.integers(0, 9))
+@given(st.text(min_size=1, max_size=80), st.sampled_from(list(OrderLeg)), st.integers(0, 9))
 def test_client_order_ids_are_venue_safe_and_deterministic(
-    signal_id: str, leg: str, attempt: int
+    signal_id: str, leg: OrderLeg, attempt: int
 ) -> None:
     if not any(c.isascii() and c.isalnum() for c in signal_id):
         return

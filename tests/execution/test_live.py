@@ -24,6 +24,7 @@ from dexcex.domain import (
     DexcexError,
     ManualClock,
     OrderBook,
+    OrderLeg,
     OrderStatus,
     OrderType,
     Regime,
@@ -216,7 +217,9 @@ async def test_a_timeout_after_the_venue_accepted_never_places_a_second_order(
         assert rig.at_venue("mexc", cid) == 1 and rig.at_venue("bybit", cid) == 0
         # the same intent again — now, or from a restarted process — is the same order
         assert await rig.trader.submit(sig, approve(sig, 10)) is None  # position open
-        again = await rig.new_trader()._place(sig.id, "e", Side.BUY, "WIF/USDT", Decimal(10), "x")
+        again = await rig.new_trader()._place(
+            sig.id, OrderLeg.ENTRY, Side.BUY, "WIF/USDT", Decimal(10), "x"
+        )
         assert again.client_order_id == cid
         assert rig.at_venue("mexc", cid) == 1
         assert len([o for o in rig.db.orders.recent() if o.signal_id == sig.id]) == 1
@@ -283,7 +286,7 @@ async def test_restart_mid_position_reconciles_and_loses_nothing(tmp_path: Path)
         assert entry_a is not None and entry_a.status is OrderStatus.FILLED
         # the process dies while B's entry is on the wire: stored as sent, filled at MEXC
         b = rig.signal(7, asset="bonk")
-        sent = await t1._place(b.id, "e", Side.BUY, "WIF/USDT", Decimal(4), "signal")
+        sent = await t1._place(b.id, OrderLeg.ENTRY, Side.BUY, "WIF/USDT", Decimal(4), "signal")
         rig.db.orders.save(
             msgspec.structs.replace(
                 sent, status=OrderStatus.SENT, filled_qty=Decimal(0), avg_price=None

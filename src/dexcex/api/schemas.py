@@ -84,6 +84,7 @@ class ExecuteIn(BaseModel):
 class OrderOut(BaseModel):
     client_order_id: str
     signal_id: str | None
+    leg: Literal["entry", "exit"] = "entry"
     venue: str
     symbol: str
     side: str

@@ -200,6 +200,7 @@ def order_out(o: Order) -> OrderOut:
     return OrderOut(
         client_order_id=o.client_order_id,
         signal_id=o.signal_id,
+        leg=o.leg.value,
         venue=o.venue.value,
         symbol=o.symbol,
         side=o.side.value,

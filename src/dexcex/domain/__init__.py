@@ -7,6 +7,7 @@ from dexcex.domain.enums import (
     Direction,
     HealthState,
     Liquidity,
+    OrderLeg,
     OrderStatus,
     OrderType,
     Regime,
@@ -42,7 +43,7 @@ from dexcex.domain.market import (
     OrderBook,
     PoolLiquidity,
 )
-from dexcex.domain.orders import Fill, Order, client_order_id_for
+from dexcex.domain.orders import Fill, Order, client_order_id_for, leg_of_client_id
 from dexcex.domain.reasons import FilterReason, RiskReason
 from dexcex.domain.signals import CexContext, DexContext, RiskDecision, Signal
 
@@ -77,6 +78,7 @@ __all__ = [
     "NotFound",
     "Order",
     "OrderBook",
+    "OrderLeg",
     "OrderOutcomeUnknown",
     "OrderStatus",
     "OrderType",
@@ -97,5 +99,6 @@ __all__ = [
     "TradingMode",
     "VenueId",
     "client_order_id_for",
+    "leg_of_client_id",
     "normalize_address",
 ]

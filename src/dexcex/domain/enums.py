@@ -9,6 +9,7 @@ __all__ = [
     "Direction",
     "HealthState",
     "Liquidity",
+    "OrderLeg",
     "OrderStatus",
     "OrderType",
     "Regime",
@@ -77,6 +78,18 @@ class SignalStatus(StrEnum):
 class OrderType(StrEnum):
     MARKET = "market"
     LIMIT = "limit"
+
+
+class OrderLeg(StrEnum):
+    """Which part of a signal's trade an order is: it opens the position or closes it."""
+
+    ENTRY = "entry"
+    EXIT = "exit"
+
+    @property
+    def code(self) -> str:
+        """The letter in the client order id (``dxe…``, ``dxx…``)."""
+        return "e" if self is OrderLeg.ENTRY else "x"
 
 
 class OrderStatus(StrEnum):

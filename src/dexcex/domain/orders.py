@@ -8,18 +8,26 @@ from decimal import Decimal
 import msgspec
 
 from dexcex.domain._checks import check_non_negative, check_positive, check_time
-from dexcex.domain.enums import Liquidity, OrderStatus, OrderType, Side, TradingMode, VenueId
+from dexcex.domain.enums import (
+    Liquidity,
+    OrderLeg,
+    OrderStatus,
+    OrderType,
+    Side,
+    TradingMode,
+    VenueId,
+)
 from dexcex.domain.errors import DomainValidationError
 
-__all__ = ["Fill", "Order", "client_order_id_for"]
+__all__ = ["Fill", "Order", "client_order_id_for", "leg_of_client_id"]
 
 # Bybit's orderLinkId allows at most 36 chars of [A-Za-z0-9_-]; MEXC accepts the same,
 # so one format works on both venues.
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 
 
-def client_order_id_for(signal_id: str, leg: str = "e", attempt: int = 0) -> str:
-    """The client order id of one leg of a signal's trade (``e`` entry, ``x`` exit).
+def client_order_id_for(signal_id: str, leg: OrderLeg = OrderLeg.ENTRY, attempt: int = 0) -> str:
+    """The client order id of one leg of a signal's trade (``dxe…`` entry, ``dxx…``).
 
     Derived, not random: the same signal leg always maps to the same id, so a retry after
     a lost answer can look the order up (and a venue rejects a duplicate) instead of
@@ -27,10 +35,21 @@ def client_order_id_for(signal_id: str, leg: str = "e", attempt: int = 0) -> str
     confirmed rejection on one venue and failover to another).
     """
     core = re.sub(r"[^A-Za-z0-9]", "", signal_id)[-26:]
-    cid = f"dx{leg}{attempt}{core}"
+    cid = f"dx{leg.code}{attempt}{core}"
     if not _CLIENT_ID.match(cid):
         raise DomainValidationError(f"client order id {cid!r} is not venue-safe")
     return cid
+
+
+def leg_of_client_id(client_order_id: str) -> OrderLeg | None:
+    """The leg an id of ours names (None: not one of ours). Only for an order found at a
+    venue that our records do not know (reconciliation): everywhere else the leg is the
+    order's own field."""
+    if client_order_id.startswith("dxe"):
+        return OrderLeg.ENTRY
+    if client_order_id.startswith("dxx"):
+        return OrderLeg.EXIT
+    return None
 
 
 class Order(msgspec.Struct, frozen=True):
@@ -56,6 +75,7 @@ class Order(msgspec.Struct, frozen=True):
     ts_updated: int | None = None
     error: str | None = None
     note: str | None = None  # how it was routed (e.g. failover to the backup venue)
+    leg: OrderLeg = OrderLeg.ENTRY  # opens or closes the signal's position
 
     def __post_init__(self) -> None:
         if not _CLIENT_ID.match(self.client_order_id):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dexcex.core import CoreOutput
-from dexcex.domain import SignalStatus
+from dexcex.domain import OrderLeg, SignalStatus
 from dexcex.execution.paper import Execution
 from dexcex.labeling.labeler import OutcomeUpdate
 from dexcex.store import Database
@@ -75,7 +75,7 @@ class Journal:
             for f in ex.fills:
                 db.fills.add(f)
             o = ex.order
-            if ex.leg == "entry" and o.filled_qty > 0:
+            if ex.leg is OrderLeg.ENTRY and o.filled_qty > 0:
                 db.signals.record_execution(
                     ex.signal_id,
                     ts_ms=o.ts_updated or now_ms,

@@ -50,6 +50,7 @@ from dexcex.domain import (
     Liquidity,
     Order,
     OrderBook,
+    OrderLeg,
     OrderOutcomeUnknown,
     OrderStatus,
     OrderType,
@@ -62,6 +63,7 @@ from dexcex.domain import (
     TradingMode,
     VenueId,
     client_order_id_for,
+    leg_of_client_id,
 )
 from dexcex.execution.exits import exit_reason
 from dexcex.logs import get_logger, register_secrets
@@ -223,9 +225,12 @@ class LiveTrader:
                 continue
             rep.balances[vid.value] = {a: b.total for a, b in balances.items()}
             for o in at_venue:
-                if o.client_order_id.startswith("dx") and o.client_order_id not in known:
+                leg = leg_of_client_id(o.client_order_id)
+                if leg is not None and o.client_order_id not in known:
                     rep.adopted += 1
-                    adopted = _replace(o, note="found open at the venue on restart: adopted")
+                    adopted = _replace(
+                        o, leg=leg, note="found open at the venue on restart: adopted"
+                    )
                     await asyncio.to_thread(db.orders.add, adopted)
                     self._track(adopted)
 
@@ -236,8 +241,8 @@ class LiveTrader:
                 by_signal.setdefault(o.signal_id, []).append(o)
         self.trades.clear()
         for sid, orders in by_signal.items():
-            entries = [o for o in orders if o.client_order_id.startswith("dxe")]
-            exits = [o for o in orders if o.client_order_id.startswith("dxx")]
+            entries = [o for o in orders if o.leg is OrderLeg.ENTRY]
+            exits = [o for o in orders if o.leg is OrderLeg.EXIT]
             entry = next((o for o in entries if o.filled_qty > 0), None)
             if entry is None or entry.avg_price is None:
                 continue
@@ -266,7 +271,7 @@ class LiveTrader:
         day = self.clock.now_ms() // _DAY_MS
         spent = Decimal(0)
         for o in self.db.orders.with_signal(TradingMode.LIVE):
-            if o.ts_created // _DAY_MS == day and o.client_order_id.startswith("dxe"):
+            if o.ts_created // _DAY_MS == day and o.leg is OrderLeg.ENTRY:
                 spent += _notional(o)
         self._spent = {day: spent}
 
@@ -310,7 +315,7 @@ class LiveTrader:
         qty = Decimal(str(decision.size_base)).quantize(_Q)
         # (if _place raises, the reservation stays: we cannot tell what was sent)
         order = await self._place(
-            signal.id, "e", signal.direction.entry_side, signal.symbol, qty, "signal"
+            signal.id, OrderLeg.ENTRY, signal.direction.entry_side, signal.symbol, qty, "signal"
         )
         # what counts is what the venue filled (the same figure a restart rebuilds)
         if order.filled_qty > 0 or order.status.is_final:
@@ -361,7 +366,7 @@ class LiveTrader:
         try:
             order = await self._place(
                 trade.signal_id,
-                "x",
+                OrderLeg.EXIT,
                 side,
                 trade.symbol,
                 trade.qty,
@@ -409,7 +414,7 @@ class LiveTrader:
     async def _place(
         self,
         signal_id: str,
-        leg: str,
+        leg: OrderLeg,
         side: Side,
         symbol: str,
         qty: Decimal,
@@ -441,6 +446,7 @@ class LiveTrader:
             now,
             signal_id=signal_id,
             note=note,
+            leg=leg,
         )
         await asyncio.to_thread(self.db.orders.add, order)  # stored before it is sent
         self._emit(order)
@@ -596,7 +602,7 @@ class LiveTrader:
         if fill is not None:
             self.db.fills.add(fill)
         if (
-            order.client_order_id.startswith("dxe")
+            order.leg is OrderLeg.ENTRY
             and order.signal_id is not None
             and order.filled_qty > 0
             and order.status.is_final

@@ -30,6 +30,7 @@ from dexcex.domain import (
     Liquidity,
     Order,
     OrderBook,
+    OrderLeg,
     OrderStatus,
     OrderType,
     RiskDecision,
@@ -66,7 +67,7 @@ class Execution(msgspec.Struct, frozen=True):
     """What happened to a signal's trade leg: for the signal's execution columns."""
 
     signal_id: str
-    leg: str  # "entry" or "exit"
+    leg: OrderLeg
     order: Order
     fills: tuple[Fill, ...]
     realized_slippage_bps: float | None
@@ -79,7 +80,7 @@ class _Pending:
     order: Order
     arrive_ms: int
     signal: Signal
-    leg: str
+    leg: OrderLeg
     reason: str
     mid_at_decision: float | None
 
@@ -133,7 +134,7 @@ class PaperBroker:
         side = signal.direction.entry_side
         qty = Decimal(str(decision.size_base)).quantize(_Q)
         order = Order(
-            client_order_id_for(signal.id, "e"),
+            client_order_id_for(signal.id, OrderLeg.ENTRY),
             signal.venue,
             signal.symbol,
             side,
@@ -145,9 +146,12 @@ class PaperBroker:
             now,
             signal_id=signal.id,
             ts_sent=now,
+            leg=OrderLeg.ENTRY,
         )
         mid = signal.cex.mid if signal.cex else None
-        self._pending.append(_Pending(order, now + self.latency_ms, signal, "entry", "signal", mid))
+        self._pending.append(
+            _Pending(order, now + self.latency_ms, signal, OrderLeg.ENTRY, "signal", mid)
+        )
         self._trades[key] = _Trade(signal)
         return order
 
@@ -228,7 +232,7 @@ class PaperBroker:
             pos.apply(f.side, f.qty, f.price, f.fee, f.ts_event)
         self.fills += len(fill_objs)
         if trade is not None:
-            if x.leg == "entry":
+            if x.leg is OrderLeg.ENTRY:
                 trade.entry = done
                 trade.opened_ms = book.ts_event
                 if filled == 0:
@@ -268,7 +272,7 @@ class PaperBroker:
     def _exit(self, trade: _Trade, qty: Decimal, reason: str, mid: float | None, now: int) -> None:
         s = trade.signal
         order = Order(
-            client_order_id_for(s.id, "x", trade.exits),
+            client_order_id_for(s.id, OrderLeg.EXIT, trade.exits),
             s.venue,
             s.symbol,
             s.direction.entry_side.opposite,
@@ -280,10 +284,11 @@ class PaperBroker:
             now,
             signal_id=s.id,
             ts_sent=now,
+            leg=OrderLeg.EXIT,
         )
         trade.exiting = True
         trade.exits += 1
-        self._pending.append(_Pending(order, now + self.latency_ms, s, "exit", reason, mid))
+        self._pending.append(_Pending(order, now + self.latency_ms, s, OrderLeg.EXIT, reason, mid))
 
     def open_trades(self) -> int:
         return len(self._trades)
@@ -293,7 +298,7 @@ class PaperBroker:
     def cancel_entries(self, now_ms: int, why: str) -> list[Order]:
         """Entries sent but not yet at the venue: cancelled (their trades never open)."""
         out = []
-        for x in [x for x in self._pending if x.leg == "entry"]:
+        for x in [x for x in self._pending if x.leg is OrderLeg.ENTRY]:
             self._pending.remove(x)
             self._trades.pop((x.signal.asset_id, x.signal.origin), None)
             done = msgspec.structs.replace(

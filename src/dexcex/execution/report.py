@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from dexcex.domain import Order, Side, TradingMode
+from dexcex.domain import Order, OrderLeg, Side, TradingMode
 from dexcex.store import Database
 
 __all__ = ["OriginStats", "RoundTrip", "performance", "write_chart"]
@@ -88,8 +88,8 @@ class OriginStats:
 
 
 def _trip(signal_id: str, origin: str, asset: str, orders: list[Order]) -> RoundTrip | None:
-    entries = [o for o in orders if o.client_order_id.startswith("dxe") and o.filled_qty > 0]
-    exits = [o for o in orders if o.client_order_id.startswith("dxx") and o.filled_qty > 0]
+    entries = [o for o in orders if o.leg is OrderLeg.ENTRY and o.filled_qty > 0]
+    exits = [o for o in orders if o.leg is OrderLeg.EXIT and o.filled_qty > 0]
     if not entries:
         return None
     e = entries[0]

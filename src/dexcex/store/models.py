@@ -180,6 +180,7 @@ class OrderRow(Base):
     updated_ms: Mapped[int] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)  # e.g. why it went to the backup venue
+    leg: Mapped[str] = mapped_column(String(8), default="entry")  # entry | exit
 
     __table_args__ = (Index(None, "status", "created_ms"),)
 

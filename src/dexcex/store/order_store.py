@@ -14,6 +14,7 @@ from dexcex.domain import (
     Liquidity,
     NotFound,
     Order,
+    OrderLeg,
     OrderStatus,
     OrderType,
     Rejected,
@@ -50,6 +51,7 @@ def _order_values(o: Order) -> dict[str, object]:
         "updated_ms": o.ts_updated or o.ts_created,
         "error": o.error,
         "note": o.note,
+        "leg": o.leg.value,
     }
 
 
@@ -75,6 +77,7 @@ def _to_order(r: OrderRow) -> Order:
         ts_updated=r.updated_ms,
         error=r.error,
         note=r.note,
+        leg=OrderLeg(r.leg),
     )
 
 

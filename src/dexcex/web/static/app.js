@@ -252,7 +252,7 @@ async function execute(id) {
 }
 
 function onOrder(o, quiet = false) {
-  if (o.signal_id && state.signals.has(o.signal_id) && o.client_order_id.startsWith("dxe")) {
+  if (o.signal_id && state.signals.has(o.signal_id) && o.leg === "entry") {
     const s = state.signals.get(o.signal_id);
     const cur = s._order;
     // the entry with the furthest state wins (a failover's second attempt replaces the first)
@@ -263,7 +263,7 @@ function onOrder(o, quiet = false) {
   }
   if (quiet) return;
   if (["filled", "canceled", "rejected", "failed"].includes(o.status)) {
-    const leg = o.client_order_id.startsWith("dxx") ? "exit" : "entry";
+    const leg = o.leg || "entry";
     const txt = `${o.mode} ${leg} ${o.side} ${fmt(o.filled_qty, 2)} ${o.symbol} ${o.status}` +
       (o.avg_price ? ` @ ${fmtPrice(o.avg_price)}` : "") + (o.error ? ` — ${o.error}` : "") + (o.note ? ` (${o.note})` : "");
     addEvent(txt, o.status === "filled" ? "fill" : "alert");
