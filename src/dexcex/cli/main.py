@@ -22,6 +22,7 @@ from dexcex.cli import (
     db_cmd,
     evaluate_cmd,
     export_cmd,
+    kill_cmd,
     paper_cmd,
     replay_cmd,
     run_cmd,
@@ -51,6 +52,7 @@ app.command("convert")(replay_cmd.convert)
 app.command("paper")(paper_cmd.paper)
 app.command("export")(export_cmd.export)
 app.command("report")(paper_cmd.report)
+app.command("kill")(kill_cmd.kill)
 
 
 # Commands that run until stopped keep the stop latch (``dexcex.stopping``): a signal

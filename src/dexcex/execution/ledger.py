@@ -5,6 +5,10 @@ limit and the daily-loss limit bind on it. It is kept by the execution service f
 fills themselves, so both executors feed one ledger with one rule, and the page shows
 the same figures risk decides on.
 
+An entry on its way to the venue counts at its approved notional from the moment it is
+sent until it fills or ends (a *reservation*): otherwise every signal in the order's
+latency would see the exposure of before it, and a burst could overrun the limit.
+
 The day is the UTC day of the clock: at midnight the realised P/L so far becomes the
 day's base. Unrealised P/L is at the last mid of each position's market; a position
 whose market has no mark yet counts at its entry price (exposure) and 0 (P/L).
@@ -48,6 +52,15 @@ class Ledger:
     day: int = -1
     realized_at_day_start: Decimal = ZERO
     fills: int = 0
+    reserved: dict[str, tuple[str, float]] = field(default_factory=dict)  # signal → (asset, $)
+
+    def reserve(self, signal_id: str, asset_id: str, notional_usd: float) -> None:
+        """An entry of ``signal_id`` is on its way: count its notional until it resolves."""
+        self.reserved[signal_id] = (asset_id, notional_usd)
+
+    def release(self, signal_id: str) -> bool:
+        """The entry filled (its position counts now) or ended without a fill."""
+        return self.reserved.pop(signal_id, None) is not None
 
     def apply(self, fill: Fill, asset_id: str, origin: str, signal_id: str) -> None:
         """Book one fill of a signal's order (entry or exit)."""
@@ -89,11 +102,14 @@ class Ledger:
         return self.realized() - self.realized_at_day_start + self.unrealized()
 
     def state(self, now_ms: int, *, kill_switch: bool) -> PortfolioState:
-        """What the risk layer is told: gross exposure, per asset, the day's P/L."""
+        """What the risk layer is told: gross exposure (reservations included), per asset,
+        the day's P/L."""
         by_asset: dict[str, float] = {}
         for p in self.book.open():
             mark = self.marks.get(p.asset_id, p.avg_price)
             by_asset[p.asset_id] = by_asset.get(p.asset_id, 0.0) + float(abs(p.qty) * mark)
+        for asset_id, notional in self.reserved.values():
+            by_asset[asset_id] = by_asset.get(asset_id, 0.0) + notional
         return PortfolioState(
             exposure_usd=sum(by_asset.values()),
             by_asset_usd=by_asset,

@@ -25,7 +25,16 @@ from typing import Any, Protocol
 
 from dexcex.config import Settings
 from dexcex.core import CoreOutput
-from dexcex.domain import Clock, Fill, MarketEvent, Order, OrderBook, TradingMode, VenueId
+from dexcex.domain import (
+    Clock,
+    Fill,
+    MarketEvent,
+    Order,
+    OrderBook,
+    OrderLeg,
+    TradingMode,
+    VenueId,
+)
 from dexcex.execution.executor import Executor
 from dexcex.execution.journal import Journal
 from dexcex.execution.kill_switch import KillReason, KillState, KillSwitch
@@ -109,6 +118,9 @@ class ExecutionService:
         self.journal.add_execution(ex)
 
     def on_order(self, order: Order) -> None:
+        entry_done = order.leg is OrderLeg.ENTRY and order.status.is_final
+        if entry_done and order.signal_id and self.ledger.release(order.signal_id):
+            self._portfolio_changed()
         for fn in self.listeners:
             fn(order)
 
@@ -121,6 +133,7 @@ class ExecutionService:
                 return
             where = (out.signal.asset_id, out.signal.origin)
         self.ledger.apply(fill, *where, signal_id)
+        self.ledger.release(signal_id)  # the position counts from now on
         self._portfolio_changed()
 
     # --- what the engine hands over ------------------------------------------------------------
@@ -168,7 +181,14 @@ class ExecutionService:
         if why is None:
             self._traded[s.id] = (s.asset_id, s.origin)
             self._open_markets.setdefault((s.venue, s.symbol), set()).add(s.asset_id)
-            order = await self.executor.submit(s, d)
+            self.ledger.reserve(s.id, s.asset_id, d.notional_quote)
+            self._portfolio_changed()
+            try:
+                order = await self.executor.submit(s, d)
+            finally:
+                if order is None or (order.status.is_final and order.filled_qty == 0):
+                    self.ledger.release(s.id)
+                    self._portfolio_changed()
             why = None if order is not None else self.executor.refusal(s, d) or "not sent"
         if why is not None and self.auto:
             self.journal.not_traded(signal_id, why, self.clock.now_ms())
@@ -197,7 +217,12 @@ class ExecutionService:
         if state.daily_pnl_usd <= -limit and not self.kill_switch.on:
             detail = f"the day's P/L {state.daily_pnl_usd:,.2f} reached the limit -{limit:,.2f}"
             _log.warning("daily loss limit: kill switch on", detail=detail)
-            self.spawn(self.kill(KillReason.DAILY_LOSS, detail))
+            # engaged here, before the next event: the cancelling may take its time, but
+            # no signal after this fill or mark may be approved
+            self._engage(KillReason.DAILY_LOSS, detail)
+            self.spawn(
+                self.executor.kill(f"kill switch: {KillReason.DAILY_LOSS.value}", flatten=False)
+            )
 
     def positions(self) -> list[PositionView]:
         return self.ledger.views()
@@ -209,12 +234,14 @@ class ExecutionService:
     ) -> list[Order]:
         """Refuse every new entry from now on, cancel what is open at the venues; with
         ``flatten`` also close every position. Persisted: a restart stays killed."""
-        now = self.clock.now_ms()
-        if self.kill_switch.engage(reason, detail or reason.value, now):
+        self._engage(reason, detail)
+        return await self.executor.kill(f"kill switch: {reason.value}", flatten=flatten)
+
+    def _engage(self, reason: KillReason, detail: str) -> None:
+        if self.kill_switch.engage(reason, detail or reason.value, self.clock.now_ms()):
             _log.warning("kill switch on", reason=reason.value, detail=detail)
         if self.risk is not None:
             self.risk.set_portfolio(self.portfolio())
-        return await self.executor.kill(f"kill switch: {reason.value}", flatten=flatten)
 
     async def release(self) -> KillState:
         """The kill switch off again: new entries are allowed."""

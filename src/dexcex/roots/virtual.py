@@ -11,6 +11,7 @@ from dexcex.core import Core
 from dexcex.domain import Asset, ManualClock, VenueId
 from dexcex.execution.executor import PaperExecutor
 from dexcex.execution.journal import Journal
+from dexcex.execution.kill_switch import KillSwitch
 from dexcex.execution.paper import Execution, PaperBroker
 from dexcex.execution.service import ExecutionService, FlushPolicy
 from dexcex.pipeline.engine import Engine
@@ -31,10 +32,17 @@ class VirtualEngine:
 
 
 def paper_execution(
-    settings: Settings, clock: ManualClock, db: Database, core: Core | None, *, auto: bool
+    settings: Settings,
+    clock: ManualClock,
+    db: Database,
+    core: Core | None,
+    *,
+    auto: bool,
+    kill_switch: KillSwitch | None = None,
 ) -> ExecutionService:
     """Paper execution in virtual time: inline, journal on market time, labels closed at
-    the end of the data."""
+    the end of the data. The kill switch is the run's own unless one is given (a replay
+    must not leave the database killed for the live engine)."""
     fees = {v: settings.venues.get(v).taker_fee_bps for v in VenueId}
 
     def broker(sink: Callable[[Execution], None]) -> PaperBroker:
@@ -49,6 +57,7 @@ def paper_execution(
         Journal(db),
         executor,
         auto=auto,
+        kill_switch=kill_switch,
         risk=core,
         flush=FlushPolicy(clock, _FLUSH_EVERY_MS),
         io=inline,
@@ -63,11 +72,16 @@ def virtual_engine(
     auto: bool = False,
     assets: list[Asset] | None = None,
     start_ms: int = 0,
+    kill_switch: KillSwitch | None = None,
 ) -> VirtualEngine:
     """A core, an engine and (with a database) paper execution on one ManualClock."""
     clock = ManualClock(start_ms)
     core = Core(list(assets or []), settings.core, clock)
-    execution = paper_execution(settings, clock, db, core, auto=auto) if db else None
+    execution = (
+        paper_execution(settings, clock, db, core, auto=auto, kill_switch=kill_switch)
+        if db
+        else None
+    )
     engine = Engine(
         core,
         clock,
