@@ -208,7 +208,8 @@ def test_execute_paper_then_the_fill_comes(rig: Rig) -> None:
         (2.51 * 1 + 2.52 * 1) / 2
     )
     again = rig.client.post("/api/signals/sig-00000001/execute", headers=auth(rig))
-    assert again.status_code == 409 and "already open" in again.json()["detail"]
+    assert again.status_code == 409
+    assert again.json()["detail"] == f"already executed: order {o['client_order_id']}"
     refused = rig.client.post("/api/signals/sig-00000002/execute", headers=auth(rig))
     assert refused.status_code == 409 and refused.json()["detail"] == (
         "not executed: rejected by risk"
