@@ -241,7 +241,8 @@ def make_rig_live_glance(tmp_path: Path, s: Settings) -> tuple[TestClient, str]:
     ex = SimpleNamespace(signal_output=lambda _sid: CoreOutput(sig, approve(sig.id)))
     pipe = SimpleNamespace(execution=ex, settings=s, clock=clock)
     g = LocalGlance(pipe, StoredReads(s, db))  # type: ignore[arg-type]
-    return TestClient(create_app(g, Hub(clock), "t" * 32)), "t" * 32
+    app = create_app(g, Hub(clock), "t" * 32)
+    return TestClient(app, headers={"host": "127.0.0.1:8000"}), "t" * 32
 
 
 def test_positions_orders_status_alerts_performance_assets(rig: Rig) -> None:

@@ -155,9 +155,7 @@ def test_accuracy_exclusion_is_configurable(monkeypatch: pytest.MonkeyPatch) -> 
         ('[alerts]\nwebhook_url = "https://hooks.example/T0/B0/tok"\n', "ALERTS__WEBHOOK_URL"),
     ],
 )
-def test_urls_holding_secrets_are_refused_in_files(
-    tmp_path: Path, toml: str, needle: str
-) -> None:
+def test_urls_holding_secrets_are_refused_in_files(tmp_path: Path, toml: str, needle: str) -> None:
     cfg = write(tmp_path / "s.toml", toml)
     with pytest.raises(ConfigError, match=needle):
         load_settings(cfg)

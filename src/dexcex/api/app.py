@@ -47,7 +47,9 @@ __all__ = ["create_app"]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "a body that is not JSON"},
     401: {"model": ErrorOut, "description": "missing or wrong token"},
+    403: {"model": ErrorOut, "description": "a host name the page does not answer to"},
     404: {"model": ErrorOut, "description": "unknown id"},
+    413: {"model": ErrorOut, "description": "a request body over api.max_body_bytes"},
     422: {"model": ErrorOut, "description": "invalid input"},
 }
 
