@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint format soak load venv lock clean evaluate-null
+.PHONY: demo test bench chaos lint format soak load venv lock clean evaluate-null
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "dexcex needs Python 3.11 or newer")'
@@ -39,6 +39,9 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+chaos: $(STAMP)
+	$(BIN)/python -m benchmarks.chaos
 
 soak: $(STAMP)
 	$(BIN)/pytest -m soak -p no:randomly tests

@@ -208,7 +208,8 @@ def test_execute_paper_then_the_fill_comes(rig: Rig) -> None:
         (2.51 * 1 + 2.52 * 1) / 2
     )
     again = rig.client.post("/api/signals/sig-00000001/execute", headers=auth(rig))
-    assert again.status_code == 409 and "already open" in again.json()["detail"]
+    assert again.status_code == 409
+    assert again.json()["detail"] == f"already executed: order {o['client_order_id']}"
     refused = rig.client.post("/api/signals/sig-00000002/execute", headers=auth(rig))
     assert refused.status_code == 409 and refused.json()["detail"] == (
         "not executed: rejected by risk"
@@ -240,7 +241,8 @@ def make_rig_live_glance(tmp_path: Path, s: Settings) -> tuple[TestClient, str]:
     ex = SimpleNamespace(signal_output=lambda _sid: CoreOutput(sig, approve(sig.id)))
     pipe = SimpleNamespace(execution=ex, settings=s, clock=clock)
     g = LocalGlance(pipe, StoredReads(s, db))  # type: ignore[arg-type]
-    return TestClient(create_app(g, Hub(clock), "t" * 32)), "t" * 32
+    app = create_app(g, Hub(clock), "t" * 32)
+    return TestClient(app, headers={"host": "127.0.0.1:8000"}), "t" * 32
 
 
 def test_positions_orders_status_alerts_performance_assets(rig: Rig) -> None:

@@ -19,12 +19,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dexcex.api.app import create_app
+from dexcex.config import load_settings
 from tests.api.test_api import make_glance
 
 # The operations are listed at import time, so the app exists at import time — an app
 # only, no running client: a module that is collected and not run (--collect-only, or an
 # xdist worker the test does not go to) leaves nothing to shut down.
-_glance, _, _hub, _token = make_glance(Path(tempfile.mkdtemp(prefix="dexcex-fuzz-")))
+_base = load_settings()  # schemathesis asks as "testserver": a name the page must allow
+_api = _base.api.model_copy(update={"allowed_hosts": ["testserver"]})
+_glance, _, _hub, _token = make_glance(
+    Path(tempfile.mkdtemp(prefix="dexcex-fuzz-")), _base.model_copy(update={"api": _api})
+)
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(_glance, _hub, _token))
 OPERATIONS = [r.ok() for r in schema.get_all_operations()]
 

@@ -89,3 +89,21 @@ def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_unknown_command_exits_non_zero() -> None:
     assert main(["frobnicate"]) == 2
+
+
+def test_paper_on_a_database_with_an_earlier_run_refuses_in_one_line(tmp_path: Path) -> None:
+    from dexcex.sim.scenario import load_scenario
+    from dexcex.store import Database
+    from tests.factories import make_signal
+
+    url = f"sqlite:///{tmp_path / 'earlier.sqlite3'}"
+    db = Database.open(url, migrate=True)
+    start = load_scenario("default").start_ms
+    db.signals.add(make_signal(1, ts=start + 60_000))  # what a run cut short left
+    db.close()
+    proc = run_cli("paper", "--virtual-hours", "0.05", "--db", url)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "already holds 1 signals of these market hours" in lines[0]

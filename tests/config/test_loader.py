@@ -145,3 +145,42 @@ def test_accuracy_exclusion_is_configurable(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("DEXCEX_ACCURACY__MIN_SHARE", "1.5")
     with pytest.raises(ConfigError, match="min_share"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("toml", "needle"),
+    [
+        ('[bus]\nredis_url = "redis://:r3dis-pw-123@cache:6379/0"\n', "DEXCEX_BUS__REDIS_URL"),
+        ('[store]\nurl = "postgresql://u@db/x?password=q-pw-123"\n', "DEXCEX_STORE__URL"),
+        ('[alerts]\nwebhook_url = "https://hooks.example/T0/B0/tok"\n', "ALERTS__WEBHOOK_URL"),
+    ],
+)
+def test_urls_holding_secrets_are_refused_in_files(tmp_path: Path, toml: str, needle: str) -> None:
+    cfg = write(tmp_path / "s.toml", toml)
+    with pytest.raises(ConfigError, match=needle):
+        load_settings(cfg)
+
+
+def test_redis_and_query_passwords_are_masked_in_show_and_logs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dexcex.cli.common import _secret_values
+
+    monkeypatch.setenv("DEXCEX_BUS__REDIS_URL", "redis://:r3dis-pw-123@cache:6379/0")
+    monkeypatch.setenv("DEXCEX_STORE__URL", "postgresql://u@db/x?password=q-pw-4567")
+    s = load_settings()
+    shown = json.dumps(effective_config(s))
+    assert "r3dis-pw-123" not in shown and "q-pw-4567" not in shown
+    assert "redis://:***@cache:6379/0" in shown and "password=***" in shown
+    register_secrets(_secret_values(s))
+    configure_logging("DEBUG", "json")
+    structlog.get_logger("t").info("bus", url=s.bus.redis_url, db=s.store.url)
+    err = capsys.readouterr().err
+    assert "r3dis-pw-123" not in err and "q-pw-4567" not in err
+
+
+@pytest.mark.parametrize("value", ["inf", "nan"])
+def test_an_infinite_cap_is_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("DEXCEX_LIVE__MAX_DAILY_NOTIONAL_USD", value)
+    with pytest.raises(ConfigError, match="max_daily_notional_usd"):
+        load_settings()

@@ -22,6 +22,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.websockets import WebSocketDisconnect
 
+from dexcex.api.guard import Guard, GuardLimits, pump
 from dexcex.api.hub import Hub
 from dexcex.api.schemas import (
     AlertOut,
@@ -46,7 +47,9 @@ __all__ = ["create_app"]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "a body that is not JSON"},
     401: {"model": ErrorOut, "description": "missing or wrong token"},
+    403: {"model": ErrorOut, "description": "a host name the page does not answer to"},
     404: {"model": ErrorOut, "description": "unknown id"},
+    413: {"model": ErrorOut, "description": "a request body over api.max_body_bytes"},
     422: {"model": ErrorOut, "description": "invalid input"},
 }
 
@@ -65,6 +68,9 @@ def create_app(g: Glance, hub: Hub, token: str, static_dir: Path | None = None) 
         redoc_url=None,
     )
     static = static_dir or _static_dir()
+    limits = GuardLimits.of(g.stored.settings.api)
+    app.add_middleware(Guard, token=token, limits=limits)  # hosts, bodies, headers (api.guard)
+    app.state.guard = limits
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
@@ -88,7 +94,7 @@ def create_app(g: Glance, hub: Hub, token: str, static_dir: Path | None = None) 
     _signal_routes(app, g, require_token)
     _control_routes(app, g, require_token)
     _state_routes(app, g)
-    _stream_route(app, g, hub)
+    _stream_route(app, g, hub, limits)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:  # on the event loop: it reads the engine's live state
@@ -208,7 +214,7 @@ def _state_routes(app: FastAPI, g: Glance) -> None:
         return g.stored.alerts(limit)
 
 
-def _stream_route(app: FastAPI, g: Glance, hub: Hub) -> None:
+def _stream_route(app: FastAPI, g: Glance, hub: Hub, limits: GuardLimits) -> None:
     @app.websocket("/ws")
     async def stream(ws: WebSocket) -> None:
         origin = ws.headers.get("origin")
@@ -220,13 +226,8 @@ def _stream_route(app: FastAPI, g: Glance, hub: Hub) -> None:
         try:
             live = g.snapshot_live()
             stored = await asyncio.to_thread(g.stored.snapshot_stored)
-            await ws.send_text(hub.snapshot_message(seq, {**live, **stored}).decode())
-            while True:
-                if client.dropped:
-                    await ws.close(code=1013, reason="too slow: reconnect for a snapshot")
-                    return
-                msg = await client.queue.get()
-                await ws.send_text(msg.decode())
+            first = hub.snapshot_message(seq, {**live, **stored}).decode()
+            await pump(ws, client, first, limits)
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:

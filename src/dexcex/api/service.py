@@ -261,6 +261,8 @@ class LocalGlance:
         if self.mode is TradingMode.LIVE and not confirm:
             return Answer(409, detail="live mode: confirm the order (confirm: true)")
         res = await ex.execute(signal_id)
+        if res.existing is not None:  # a repeated or concurrent click: the first one's order
+            return Answer(409, detail=f"already executed: order {res.existing}")
         if res.order is None:
             return Answer(409, detail=f"not executed: {res.refused}")
         out = ExecuteOut(signal_id=signal_id, mode=self.mode.value, order=order_out(res.order))

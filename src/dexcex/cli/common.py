@@ -45,12 +45,11 @@ def _secret_values(s: Settings) -> list[str]:
         out.append(s.sources.birdeye.api_key.get_secret_value())
     if s.alerts.webhook_url is not None:
         out.append(s.alerts.webhook_url.get_secret_value())
-    if s.store.url:
-        from sqlalchemy.engine import make_url
+    from dexcex.config.secrets import url_secrets
 
-        password = make_url(s.store.url).password
-        if password:
-            out.append(str(password))
+    if s.store.url:
+        out += url_secrets(s.store.url)
+    out += url_secrets(s.bus.redis_url)
     return out
 
 

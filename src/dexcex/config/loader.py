@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from dexcex.config.secrets import mask_url, url_secrets
 from dexcex.config.settings import ENV_PREFIX, SECRET_FILE_SUFFIX, Settings
 from dexcex.domain import ConfigError
 
@@ -78,17 +79,34 @@ def _reject_file_secrets(data: Mapping[str, Any], label: str, path: str = "") ->
                 f"{label}: {here}: secrets are not read from config files; "
                 f"set {env} or {env}{SECRET_FILE_SUFFIX} instead"
             )
-    url = data.get("store", {}).get("url") if not path else None
-    if isinstance(url, str):
-        try:
-            has_password = make_url(url).password is not None
-        except ArgumentError:
-            raise ConfigError(f"{label}: store.url: not a database URL: {url!r}") from None
-        if has_password:
+    if not path:
+        _reject_url_secrets(data, label)
+
+
+# URLs that may carry a password or a token: refused in a file when they do (a webhook
+# URL always: its path is the token)
+_URLS = (("store", "url", "STORE__URL"), ("bus", "redis_url", "BUS__REDIS_URL"))
+
+
+def _reject_url_secrets(data: Mapping[str, Any], label: str) -> None:
+    for section, key, env in _URLS:
+        url = data.get(section, {}).get(key)
+        if section == "store" and isinstance(url, str):
+            try:
+                make_url(url)
+            except ArgumentError:
+                raise ConfigError(f"{label}: store.url: not a database URL: {url!r}") from None
+        if isinstance(url, str) and url_secrets(url):
             raise ConfigError(
-                f"{label}: store.url: a password in the file is a secret; put the URL "
-                f"in {ENV_PREFIX}STORE__URL or {ENV_PREFIX}STORE__URL{SECRET_FILE_SUFFIX}"
+                f"{label}: {section}.{key}: a password in the file is a secret; put the URL "
+                f"in {ENV_PREFIX}{env} or {ENV_PREFIX}{env}{SECRET_FILE_SUFFIX}"
             )
+    if data.get("alerts", {}).get("webhook_url"):
+        env = f"{ENV_PREFIX}ALERTS__WEBHOOK_URL"
+        raise ConfigError(
+            f"{label}: alerts.webhook_url: a webhook URL holds its token, a secret; set "
+            f"{env} or {env}{SECRET_FILE_SUFFIX} instead"
+        )
 
 
 def _lookup(data: Any, loc: tuple[int | str, ...]) -> bool:
@@ -171,7 +189,7 @@ def _profile_overlay(profile: object) -> dict[str, Any]:
 def effective_config(settings: Settings) -> dict[str, Any]:
     """The settings as plain data with every secret redacted (for display)."""
     data = settings.model_dump(mode="json")
-    url = settings.store.url
-    if url:
-        data["store"]["url"] = make_url(url).render_as_string(hide_password=True)
+    if settings.store.url:
+        data["store"]["url"] = mask_url(settings.store.url)
+    data["bus"]["redis_url"] = mask_url(settings.bus.redis_url)
     return data

@@ -46,7 +46,8 @@ def default_data_dir() -> Path:
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # no inf or nan anywhere: an "infinite" cap is no cap
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class DexPoolConfig(_Section):
@@ -300,6 +301,14 @@ class ApiSettings(_Section):
     port: Annotated[int, Field(ge=0, le=65535)] = 8000  # 0: any free port
     # at most one price per market per this many ms to the page (a cap for busy markets)
     price_every_ms: Annotated[int, Field(ge=0, le=10_000)] = 25
+    # host names the page answers to besides 127.0.0.1, localhost and ::1 (DNS rebinding:
+    # a request for any other Host is refused)
+    allowed_hosts: list[str] = Field(default_factory=list)
+    max_body_bytes: Annotated[int, Field(ge=1, le=1_048_576)] = 65_536
+    ws_max_clients: Annotated[int, Field(ge=1, le=10_000)] = 50
+    ws_max_message_bytes: Annotated[int, Field(ge=1, le=1_048_576)] = 4_096
+    ws_max_messages_per_min: Annotated[int, Field(ge=1, le=100_000)] = 120
+    ws_send_timeout_s: Annotated[float, Field(gt=0, le=60)] = 5.0  # then the client is dropped
 
 
 class LogSettings(_Section):

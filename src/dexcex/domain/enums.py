@@ -144,6 +144,7 @@ class HealthState(StrEnum):
 class SourceKind(StrEnum):
     DEX_SOURCE = "dex_source"
     CEX_VENUE = "cex_venue"
+    ENGINE = "engine"  # the engine's own tasks and storage (``pipeline.faults``)
 
 
 class Regime(StrEnum):

@@ -12,15 +12,16 @@ exactly; a live submit is a task of its own, so the engine never waits on a venu
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from dexcex.domain import Fill, Order, OrderBook, RiskDecision, Signal, TradingMode
 from dexcex.execution.paper import Execution, PaperBroker
 
-__all__ = ["Executor", "FillSink", "OrderSink", "PaperExecutor"]
+__all__ = ["Executor", "FillSink", "IntentStore", "OrderSink", "PaperExecutor"]
 
 OrderSink = Callable[[Order], None]
+IntentStore = Callable[[Order], Awaitable[None]]
 FillSink = Callable[[Fill, str], None]  # the fill and its signal id
 
 
@@ -53,7 +54,9 @@ class Executor(Protocol):
 
 class PaperExecutor:
     """The paper broker behind the executor shape; its fills go to ``on_fill`` and its
-    executions (order + fills, for the journal) to ``on_execution``."""
+    executions (order + fills, for the journal) to ``on_execution``. With ``store``, an
+    entry is stored (as sent) before it can reach a book: an order that was answered
+    survives a crash, and a storage failure sends nothing."""
 
     mode = TradingMode.PAPER
     inline = True
@@ -64,7 +67,10 @@ class PaperExecutor:
         on_execution: Callable[[Execution], None],
         on_order: OrderSink,
         on_fill: FillSink,
+        *,
+        store: IntentStore | None = None,
     ) -> None:
+        self._store = store
         self._on_execution = on_execution
         self._on_order = on_order
         self._on_fill = on_fill
@@ -81,8 +87,15 @@ class PaperExecutor:
 
     async def submit(self, signal: Signal, decision: RiskDecision) -> Order | None:
         order = self.broker.submit(signal, decision)
-        if order is not None:
-            self._on_order(order)
+        if order is None:
+            return None
+        if self._store is not None:
+            try:
+                await self._store(order)
+            except BaseException:
+                self.broker.withdraw(order)
+                raise
+        self._on_order(order)
         return order
 
     def on_book(self, book: OrderBook) -> None:

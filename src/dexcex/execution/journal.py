@@ -4,17 +4,26 @@ Signals first (a signal is stored before anything acts on it), then orders, fill
 signals' execution columns, then outcomes. ``flush`` does one transaction per kind;
 callers flush on a cadence (a second of wall time live, a few virtual minutes in paper
 runs) and at the end.
+
+Every write is idempotent, so a batch that failed half-way is simply written again: a row
+stored already is a no-op, a later state of an order an update. A row that conflicts with
+what is stored (another order under the same id) is counted, reported to ``on_conflict``
+and set aside in ``rejected_rows``; the rest of the batch is written.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import msgspec
+
 from dexcex.core import CoreOutput
-from dexcex.domain import OrderLeg, SignalStatus
+from dexcex.domain import NotFound, OrderLeg, SignalStatus
 from dexcex.execution.paper import Execution
 from dexcex.labeling.labeler import OutcomeUpdate
 from dexcex.store import Database
+from dexcex.store.order_store import Put
 from dexcex.store.signal_store import OutcomeWrite
 
 __all__ = ["Journal"]
@@ -30,6 +39,8 @@ class Journal:
     written_signals: int = 0
     written_orders: int = 0
     written_outcomes: int = 0
+    conflicts: int = 0  # rows set aside: they contradicted a stored one
+    on_conflict: Callable[[str], None] | None = None
 
     def add_signals(self, outs: list[CoreOutput]) -> None:
         self.signals.extend(outs)
@@ -50,6 +61,7 @@ class Journal:
         """What is buffered so far, as its own journal (to flush off the event loop while
         this one keeps collecting)."""
         out = Journal(self.db, self.signals, self.executions, self.outcomes, self.expired)
+        out.on_conflict = self.on_conflict
         self.signals, self.executions, self.outcomes, self.expired = [], [], [], []
         return out
 
@@ -71,25 +83,43 @@ class Journal:
             db.signals.set_status(sid, SignalStatus.EXPIRED, ts, f"not traded: {reason}")
         self.expired.clear()
         for ex in self.executions:
-            db.orders.add(ex.order)
+            put, why = db.orders.put(ex.order)
+            if put is Put.CONFLICT:
+                self._set_aside(ex, why, now_ms)
+                continue
             for f in ex.fills:
-                db.fills.add(f)
+                db.fills.add(f)  # once per (venue, trade id)
             o = ex.order
             if ex.leg is OrderLeg.ENTRY and o.filled_qty > 0:
-                db.signals.record_execution(
-                    ex.signal_id,
-                    ts_ms=o.ts_updated or now_ms,
-                    order_client_id=o.client_order_id,
-                    fill_price=o.avg_price,
-                    filled_qty=o.filled_qty,
-                    fees_quote=o.fee_quote,
-                    realized_slippage_bps=ex.realized_slippage_bps,
-                    lat_dex_to_signal_ms=ex.dex_to_signal_ms,
-                    lat_signal_to_order_ms=(o.ts_sent or o.ts_created) - o.ts_created,
-                    lat_order_to_ack_ms=(o.ts_ack - o.ts_sent) if o.ts_ack and o.ts_sent else None,
-                )
-            self.written_orders += 1
+                try:
+                    self._record_entry(ex, now_ms)
+                except NotFound as exc:  # would fail again on every retry: set aside
+                    self._set_aside(ex, str(exc), now_ms)
+            if put is not Put.SAME:
+                self.written_orders += 1
         self.executions.clear()
         if self.outcomes:
             self.written_outcomes += db.signals.record_outcomes_many(self.outcomes, now_ms)
             self.outcomes.clear()
+
+    def _record_entry(self, ex: Execution, now_ms: int) -> None:
+        o = ex.order
+        self.db.signals.record_execution(
+            ex.signal_id,
+            ts_ms=o.ts_updated or now_ms,
+            order_client_id=o.client_order_id,
+            fill_price=o.avg_price,
+            filled_qty=o.filled_qty,
+            fees_quote=o.fee_quote,
+            realized_slippage_bps=ex.realized_slippage_bps,
+            lat_dex_to_signal_ms=ex.dex_to_signal_ms,
+            lat_signal_to_order_ms=(o.ts_sent or o.ts_created) - o.ts_created,
+            lat_order_to_ack_ms=(o.ts_ack - o.ts_sent) if o.ts_ack and o.ts_sent else None,
+        )
+
+    def _set_aside(self, ex: Execution, why: str, now_ms: int) -> None:
+        self.conflicts += 1
+        payload = msgspec.to_builtins(ex)
+        self.db.rejected.add("order", ex.order.client_order_id, why, payload, now_ms)
+        if self.on_conflict is not None:
+            self.on_conflict(why)

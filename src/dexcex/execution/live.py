@@ -313,10 +313,16 @@ class LiveTrader:
         # held while the order is on the wire, so concurrent signals cannot overrun the cap
         self._spent[day] = self._spent.get(day, Decimal(0)) + reserved
         qty = Decimal(str(decision.size_base)).quantize(_Q)
-        # (if _place raises, the reservation stays: we cannot tell what was sent)
-        order = await self._place(
-            signal.id, OrderLeg.ENTRY, signal.direction.entry_side, signal.symbol, qty, "signal"
-        )
+        # (if _place raises, the reservation stays: we cannot tell what was sent — unless
+        # the intent was refused by the database, when nothing was)
+        try:
+            order = await self._place(
+                signal.id, OrderLeg.ENTRY, signal.direction.entry_side, signal.symbol, qty, "signal"
+            )
+        except Rejected as exc:
+            if exc.reason == "duplicate_client_order_id":
+                self._spent[day] -= reserved
+            raise
         # what counts is what the venue filled (the same figure a restart rebuilds)
         if order.filled_qty > 0 or order.status.is_final:
             self._spent[day] += _notional(order) - reserved

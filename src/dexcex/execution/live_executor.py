@@ -58,6 +58,15 @@ class LiveExecutor:
         while not self.trader.ready:
             try:
                 await self.trader.reconcile()
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is None or task.cancelling():
+                    raise  # stopped: not a failure
+                # a shared task it waited on (ccxt's market loading) was cancelled by
+                # another waiter: this reconciliation was not stopped, so it tries again
+                _log.warning("live reconcile cancelled from elsewhere", retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
             except Exception:
                 _log.exception("live reconcile failed; new signals wait", retry_in_s=delay)
                 await asyncio.sleep(delay)

@@ -155,6 +155,16 @@ class PaperBroker:
         self._trades[key] = _Trade(signal)
         return order
 
+    def withdraw(self, order: Order) -> bool:
+        """Take back an entry that has not reached a book (its intent could not be
+        stored): as if never sent. False when it was already filled."""
+        for x in self._pending:
+            if x.order.client_order_id == order.client_order_id:
+                self._pending.remove(x)
+                self._trades.pop((x.signal.asset_id, x.signal.origin), None)
+                return True
+        return False
+
     # --- the market moves ----------------------------------------------------------------------
 
     def on_book(self, book: OrderBook) -> None:

@@ -11,8 +11,14 @@ every fill and every mark of an open position, the portfolio that risk decides o
   ``live.auto_execute``.
 * The kill switch (``execution.kill_switch``) refuses every new entry and cancels what
   is open; it engages by itself at the daily-loss limit.
+* A signal is executed at most once, ever: it is claimed before anything awaits (a second
+  click meanwhile is answered with the first one's order), an entry order stored by an
+  earlier run refuses it too, and the entry is stored before it can fill.
 * What happens is written through the journal on a cadence of its own clock (a second of
-  wall time live, five market minutes in virtual time) and at the end.
+  wall time live, five market minutes in virtual time) and at the end. A failed write is
+  retried with a growing delay and shown red (``faults``); after ``STORAGE_RETRIES``
+  failures in a row the kill switch engages (reason storage): nothing new is traded that
+  could not be stored.
 """
 
 from __future__ import annotations
@@ -32,8 +38,10 @@ from dexcex.domain import (
     Order,
     OrderBook,
     OrderLeg,
+    Rejected,
     TradingMode,
     VenueId,
+    client_order_id_for,
 )
 from dexcex.execution.executor import Executor
 from dexcex.execution.journal import Journal
@@ -42,13 +50,17 @@ from dexcex.execution.ledger import Ledger, PositionView
 from dexcex.execution.paper import Execution
 from dexcex.labeling.labeler import Labeler
 from dexcex.logs import get_logger
+from dexcex.pipeline.faults import Faults
 from dexcex.pipeline.ports import Io, threaded
 from dexcex.risk.state import PortfolioState
 
-__all__ = ["ExecuteResult", "ExecutionService", "FlushPolicy", "RiskInput"]
+__all__ = ["STORAGE_RETRIES", "ExecuteResult", "ExecutionService", "FlushPolicy", "RiskInput"]
 
 _log = get_logger("dexcex.execution")
 _KEEP = 2_000  # recent signals that a click may still execute
+STORAGE_RETRIES = 6  # failed journal writes in a row before the kill switch engages
+_RETRY_DOUBLINGS = 5  # a failed write is retried after 1, 2, 4 … 32 cadences
+_STOP_TRIES = 3  # writes tried at shutdown before what is left is given up (and logged)
 
 
 class RiskInput(Protocol):
@@ -62,6 +74,7 @@ class ExecuteResult:
     signal_id: str
     order: Order | None
     refused: str | None  # why not, when no order was sent
+    existing: str | None = None  # the order that already executed this signal
 
 
 @dataclass(frozen=True)
@@ -86,10 +99,14 @@ class ExecutionService:
         flush: FlushPolicy | None = None,
         io: Io = threaded,
         finish_labels: bool = False,
+        faults: Faults | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.journal = journal
+        self.faults = faults or Faults()
+        journal.on_conflict = lambda why: self.faults.noted("journal conflict", why)
+        self.flush_failures = 0  # consecutive failed journal writes
         self.labeler = Labeler(journal.add_outcomes)
         self.ledger = Ledger()
         self.kill_switch = kill_switch or KillSwitch()
@@ -104,6 +121,7 @@ class ExecutionService:
         self.listeners: list[Callable[[Order], None]] = []  # every order state (the page)
         self._recent: OrderedDict[str, CoreOutput] = OrderedDict()
         self._traded: dict[str, tuple[str, str]] = {}  # signal → (asset, origin), for fills
+        self._claimed: dict[str, str] = {}  # signal → its entry's client order id
         # markets traded in → their assets: only their books mark positions
         self._open_markets: dict[tuple[VenueId, str], set[str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -158,7 +176,8 @@ class ExecutionService:
         self.labeler.track(out.signal)
         self._recent[out.signal.id] = out
         while len(self._recent) > _KEEP:
-            self._recent.popitem(last=False)
+            old, _ = self._recent.popitem(last=False)
+            self._claimed.pop(old, None)  # too old to click: no second click to refuse
         if not (self.auto and out.decision.approved):
             return
         if self.executor.inline:
@@ -171,28 +190,66 @@ class ExecutionService:
         return self._recent.get(signal_id)
 
     async def execute(self, signal_id: str) -> ExecuteResult:
-        """Trade one signal now (a click, or the automatic path)."""
+        """Trade one signal now (a click, or the automatic path) — at most once, ever."""
         out = self._recent.get(signal_id)
         if out is None:
             return ExecuteResult(signal_id, None, "unknown or too old to execute")
-        s, d = out.signal, out.decision
+        if signal_id in self._claimed:
+            return self._already(signal_id, self._claimed[signal_id])
         why = self._refusal(out)
-        order = None
-        if why is None:
+        if why is not None:
+            return self._not_traded(signal_id, why)
+        s = out.signal
+        # claimed before the first await: a concurrent click finds it taken
+        self._claimed[s.id] = client_order_id_for(s.id, OrderLeg.ENTRY)
+        order: Order | None = None
+        try:
+            done = await self.io(self.journal.db.orders.entry_for, s.id)
+            if done is not None:  # an earlier run (or another process) traded it
+                self._claimed[s.id] = done.client_order_id
+                return self._already(s.id, done.client_order_id)
             self._traded[s.id] = (s.asset_id, s.origin)
             self._open_markets.setdefault((s.venue, s.symbol), set()).add(s.asset_id)
-            self.ledger.reserve(s.id, s.asset_id, d.notional_quote)
+            self.ledger.reserve(s.id, s.asset_id, out.decision.notional_quote)
+            self._portfolio_changed()  # risk counts it while it is on its way
+            order = await self.executor.submit(s, out.decision)
+        except Rejected as exc:
+            if exc.reason == "duplicate_client_order_id":
+                return self._already(s.id, self._claimed[s.id])
+            self._claimed.pop(s.id, None)
+            return self._not_traded(signal_id, f"not sent: {exc}")
+        except Exception as exc:
+            self._claimed.pop(s.id, None)
+            _log.exception("execute failed", signal=s.id)
+            return self._not_traded(signal_id, f"not sent: {type(exc).__name__}: {exc}")
+        except BaseException:
+            self._claimed.pop(s.id, None)
+            raise
+        finally:
+            if order is None or (order.status.is_final and order.filled_qty == 0):
+                self._release(s.id)
+        if order is None:
+            self._claimed.pop(s.id, None)
+            return self._not_traded(signal_id, self.executor.refusal(s, out.decision) or "not sent")
+        self._claimed[s.id] = order.client_order_id
+        return ExecuteResult(signal_id, order, None)
+
+    def _release(self, signal_id: str) -> None:
+        if self.ledger.release(signal_id):
             self._portfolio_changed()
-            try:
-                order = await self.executor.submit(s, d)
-            finally:
-                if order is None or (order.status.is_final and order.filled_qty == 0):
-                    self.ledger.release(s.id)
-                    self._portfolio_changed()
-            why = None if order is not None else self.executor.refusal(s, d) or "not sent"
-        if why is not None and self.auto:
+
+    def _already(self, signal_id: str, client_order_id: str) -> ExecuteResult:
+        why = f"already executed: order {client_order_id}"
+        return ExecuteResult(signal_id, None, why, existing=client_order_id)
+
+    def _not_traded(self, signal_id: str, why: str) -> ExecuteResult:
+        if self.auto:
             self.journal.not_traded(signal_id, why, self.clock.now_ms())
-        return ExecuteResult(signal_id, order, why)
+        return ExecuteResult(signal_id, None, why)
+
+    async def store_intent(self, order: Order) -> None:
+        """An entry stored (as sent) before it can fill (paper; live stores its own)."""
+        await self.io(self.journal.db.orders.add, order)
 
     def _refusal(self, out: CoreOutput) -> str | None:
         s = out.signal
@@ -266,7 +323,17 @@ class ExecutionService:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.executor.stop()
-        await self._flush()
+        for i in range(_STOP_TRIES):
+            if await self._flush():
+                return
+            await asyncio.sleep(0.2 * 2**i)
+        j = self.journal
+        _log.error(
+            "shutdown: could not write what execution holds",
+            orders=len(j.executions),
+            outcomes=len(j.outcomes),
+            expired=len(j.expired),
+        )
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(coro)
@@ -275,8 +342,8 @@ class ExecutionService:
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            _log.error("execution task failed", error=repr(task.exception()))
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            self.faults.failed("execution task", exc)
 
     async def tick(self, now_ms: int, *, final: bool = False) -> None:
         """After each engine step: outcomes checked and the journal written on its cadence
@@ -284,23 +351,40 @@ class ExecutionService:
         t = self.flush.clock.now_ms()
         if not final and t < self._next_flush:
             return
-        self._next_flush = t + self.flush.every_ms
+        self._next_flush = t + self.flush.every_ms  # (a failed flush pushes it further)
         self.labeler.check(now_ms)
         if final and self.finish_labels:
             self.labeler.finish(now_ms)
         await self._flush()
 
-    async def _flush(self) -> None:
+    async def _flush(self) -> bool:
+        """Write what the journal holds; True when it all went in. A failure puts it back,
+        pushes the next attempt out (doubling, capped) and, past ``STORAGE_RETRIES`` in a
+        row, engages the kill switch."""
         batch = self.journal.detach()
         try:
             await self.io(batch.flush, self.clock.now_ms())
-        except Exception:
-            _log.exception("could not write executions and outcomes; will retry")
+            ok = True
+        except Exception as exc:
+            ok = False
             self.journal.requeue(batch)
+            self.flush_failures += 1
+            n = self.flush_failures
+            self.faults.failed("storage", exc)
+            delay = self.flush.every_ms * 2 ** min(n - 1, _RETRY_DOUBLINGS)
+            self._next_flush = self.flush.clock.now_ms() + delay
+            if n >= STORAGE_RETRIES and not self.kill_switch.on:
+                detail = f"{n} journal writes failed in a row: {type(exc).__name__}"
+                await self.kill(KillReason.STORAGE, detail)
         j = self.journal
         j.written_signals += batch.written_signals
         j.written_orders += batch.written_orders
         j.written_outcomes += batch.written_outcomes
+        j.conflicts += batch.conflicts
+        if ok and self.flush_failures:
+            self.flush_failures = 0
+            self.faults.recovered("storage")
+        return ok
 
     async def wait_idle(self) -> None:
         """Until the tasks it spawned are done (tests; the end of a virtual run)."""

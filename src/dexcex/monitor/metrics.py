@@ -10,7 +10,7 @@ counters, ``_seconds`` for times, base units.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Set
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
@@ -61,6 +61,8 @@ METRIC_NAMES = frozenset(
         "dexcex_source_excluded",
         "dexcex_excluded_events_total",
         "dexcex_bus_latency_seconds",
+        "dexcex_task_failures_total",
+        "dexcex_guard_refused_total",
     }
 )
 
@@ -132,6 +134,9 @@ class MetricSources:
     execution: ExecutionStats | None = None
     page_clients: Callable[[], int] | None = None
     open_alerts: Callable[[], int] | None = None
+    # failures per part of the engine (``pipeline.faults``), refusals per page defence
+    failures: Callable[[], Mapping[str, int]] | None = None
+    refused: Callable[[], Mapping[str, int]] | None = None
 
 
 class Metrics:
@@ -238,6 +243,21 @@ class _StateCollector(Collector):
             yield _gauge("dexcex_page_clients", "Pages connected", src.page_clients())
         if src.open_alerts is not None:
             yield _gauge("dexcex_alerts_open", "Alerts raised and not cleared", src.open_alerts())
+        if src.failures is not None:
+            yield _by_label(
+                "dexcex_task_failures", "Engine task failures, by part", "part", src.failures()
+            )
+        if src.refused is not None:
+            yield _by_label(
+                "dexcex_guard_refused", "Requests the page refused, by why", "why", src.refused()
+            )
+
+
+def _by_label(name: str, doc: str, label: str, counts: Mapping[str, int]) -> Any:
+    fam = CounterMetricFamily(name, doc, labels=[label])
+    for key, n in sorted(counts.items()):
+        fam.add_metric([key], n)
+    return fam
 
 
 def _sources(src: MetricSources) -> Any:

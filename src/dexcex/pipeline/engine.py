@@ -19,6 +19,11 @@ Each step, in this order:
    batch), then offered to execution (labelled from now on; traded when approved and
    automatic), then to the subscribers (the page), through never-dropping channels.
 
+Nothing stops the loop silently. Signals the database refuses are held (up to
+``HOLD_SIGNALS``) and stored again with a growing delay — offered only once stored; a
+step that raises is logged and the loop goes on. Both are counted and turn the engine's
+light red (``faults``) until the part works again.
+
 A virtual-time source (``EventSource.timed``) has each event stepped at its own time:
 its arrival moves the clock, and what the window releases then is processed at that
 moment — so every time-based rule (stale data, cool-downs, exits) sees the ages it saw
@@ -36,6 +41,7 @@ from dexcex.core import Core, CoreOutput
 from dexcex.domain import Asset, Clock, ManualClock, MarketEvent
 from dexcex.logs import get_logger
 from dexcex.pipeline.bus import ControlChannel, Reorderer
+from dexcex.pipeline.faults import Faults
 from dexcex.pipeline.ports import (
     EventSource,
     ExecutionPort,
@@ -47,9 +53,12 @@ from dexcex.pipeline.ports import (
 )
 from dexcex.pipeline.recording import RecordWriter
 
-__all__ = ["Engine"]
+__all__ = ["HOLD_SIGNALS", "Engine"]
 
 _log = get_logger("dexcex.engine")
+HOLD_SIGNALS = 10_000  # signals kept for storage while the database refuses them
+_RETRY_MS = 500  # the first wait before storing held signals again (doubling)
+_RETRY_CAP_MS = 30_000
 
 
 class Engine:
@@ -63,8 +72,10 @@ class Engine:
         recorder: RecordWriter | None = None,
         execution: ExecutionPort | None = None,
         io: Io = threaded,
+        faults: Faults | None = None,
     ) -> None:
         self.core = core
+        self.faults = faults or Faults()
         self.clock = clock
         self.reorder = Reorderer(reorder_ms)
         self.store = store
@@ -83,6 +94,10 @@ class Engine:
         self.stored = 0
         self.excluded_events = 0
         self.duplicates = 0  # signals already stored: not stored or published again
+        self.unstored_lost = 0  # signals dropped because the database refused them too long
+        self._held: list[CoreOutput] = []  # not stored yet: storage failed
+        self._store_failures = 0
+        self._retry_at_ms = 0
         # every event with ts_event <= this has been through the core and its signals are
         # stored (what a bus may acknowledge), and every event drained up to this count
         self.done_through_ms = 0
@@ -190,15 +205,10 @@ class Engine:
     async def deliver(self, outs: list[CoreOutput]) -> None:
         """Store, then execute and publish: nothing is shown or traded before it is in the
         database."""
+        if self.store is not None:
+            outs = await self._store(outs)
         if not outs:
             return
-        if self.store is not None:
-            pairs = [(o.signal, o.decision) for o in outs]
-            fresh = await self.io(self.store.add_decided_new, pairs)
-            self.stored += len(fresh)
-            if len(fresh) < len(outs):  # seen before (events replayed after a restart)
-                self.duplicates += len(outs) - len(fresh)
-                outs = [o for o in outs if o.signal.id in fresh]
         if self.on_delivered:
             now = self.clock.now_ms()
             for fn in self.on_delivered:
@@ -210,28 +220,82 @@ class Engine:
             for ch in self.subscribers:
                 await ch.put(out)
 
+    async def _store(self, outs: list[CoreOutput]) -> list[CoreOutput]:
+        """``outs`` and the signals held from before, stored: what is new among them. When
+        the database refuses, all of them are held for the next attempt."""
+        assert self.store is not None
+        if self._held:
+            outs = self._held + outs
+            self._held = []
+            if self.clock.now_ms() < self._retry_at_ms:
+                return self._hold(outs)
+        if not outs:
+            return []
+        pairs = [(o.signal, o.decision) for o in outs]
+        try:
+            fresh = await self.io(self.store.add_decided_new, pairs)
+        except Exception as exc:
+            self._store_failures += 1
+            self.faults.failed("signal storage", exc)
+            wait = min(_RETRY_CAP_MS, _RETRY_MS * 2 ** min(self._store_failures - 1, 16))
+            self._retry_at_ms = self.clock.now_ms() + wait
+            return self._hold(outs)
+        if self._store_failures:
+            self._store_failures = 0
+            self.faults.recovered("signal storage")
+        self.stored += len(fresh)
+        if len(fresh) < len(outs):  # seen before (events replayed after a restart)
+            self.duplicates += len(outs) - len(fresh)
+            outs = [o for o in outs if o.signal.id in fresh]
+        return outs
+
+    def _hold(self, outs: list[CoreOutput]) -> list[CoreOutput]:
+        if len(outs) > HOLD_SIGNALS:
+            lost = len(outs) - HOLD_SIGNALS
+            self.unstored_lost += lost
+            _log.error("signals dropped: the database refused them too long", lost=lost)
+            outs = outs[-HOLD_SIGNALS:]
+        self._held = outs
+        return []
+
     # --- the loop ------------------------------------------------------------------------------
 
     async def run(self, source: EventSource) -> None:
         """Until the source is exhausted or ``stop()``: step, deliver, keep house. What the
         window still holds is run and delivered at the end, whatever ended the loop."""
+        failures = 0
         try:
             while not self._stop.is_set():
-                items = await source.next()
-                if items is None:
-                    break
-                if source.timed:
-                    await self._timed(items)
-                    now = self.clock.now_ms()
-                else:
-                    mark = source.drained
-                    now = self.clock.now_ms()
-                    await self.deliver(self.step(items, now))  # type: ignore[arg-type]
-                    self.done_through_ms = now - self.reorder.window_ms
-                    self.done_drained = mark
-                await self._keep_house(now)
+                try:
+                    if not await self._once(source):
+                        break
+                except Exception as exc:  # a step that raises loses its batch, not the loop
+                    failures += 1
+                    self.faults.failed("engine step", exc)
+                    await asyncio.sleep(min(1.0, 0.01 * 2 ** min(failures, 10)))
+                    continue
+                if failures:
+                    failures = 0
+                    self.faults.recovered("engine step")
         finally:
             await self._finish(source)
+
+    async def _once(self, source: EventSource) -> bool:
+        """One step of the loop; False when the source is exhausted."""
+        items = await source.next()
+        if items is None:
+            return False
+        if source.timed:
+            await self._timed(items)
+            now = self.clock.now_ms()
+        else:
+            mark = source.drained
+            now = self.clock.now_ms()
+            await self.deliver(self.step(items, now))  # type: ignore[arg-type]
+            self.done_through_ms = now - self.reorder.window_ms
+            self.done_drained = mark
+        await self._keep_house(now)
+        return True
 
     async def _timed(self, items: Sequence[MarketEvent | Asset]) -> None:
         i = 0
@@ -253,6 +317,12 @@ class Engine:
             else:
                 await self.deliver(self.step(rest, self.clock.now_ms()))  # type: ignore[arg-type]
             await self.deliver(self.flush())
+            if self._held:
+                self._retry_at_ms = 0  # one last attempt
+                await self.deliver([])
+            if self._held:
+                self.unstored_lost += len(self._held)
+                _log.error("shutdown: signals the database refused", lost=len(self._held))
             if self.execution is not None:
                 await self.execution.tick(self.clock.now_ms(), final=True)
         except Exception:
@@ -264,3 +334,7 @@ class Engine:
 
     def stop(self) -> None:
         self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()

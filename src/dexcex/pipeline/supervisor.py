@@ -165,7 +165,12 @@ class Supervisor:
                 await self._attempt(spec, st, counted)
                 why = "ended"
             except asyncio.CancelledError:
-                raise
+                if not _foreign_cancel():
+                    raise
+                # a task it waited on was cancelled by another waiter (ccxt shares one
+                # market-loading task between callers): this stream was not stopped
+                why = "cancelled by a shared task it waited on"
+                _log.warning("stream attempt cancelled from elsewhere; retrying", stream=spec.name)
             except Exception as exc:  # any failure of one stream must not stop the others
                 why, wait_at_least = self._classify(spec, st, exc)
             self._failed(spec, st, why, worked=st.messages > before)
@@ -230,3 +235,9 @@ def _is_ours(exc: BaseException) -> bool:
     from dexcex.domain import DexcexError
 
     return isinstance(exc, DexcexError)
+
+
+def _foreign_cancel() -> bool:
+    """A CancelledError that was not aimed at the running task (nobody cancelled it)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() == 0

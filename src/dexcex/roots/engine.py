@@ -33,6 +33,7 @@ from dexcex.monitor.alerts import AlertService
 from dexcex.monitor.metrics import Metrics, MetricSources
 from dexcex.pipeline.bus import ControlChannel, MarketBus
 from dexcex.pipeline.engine import Engine
+from dexcex.pipeline.faults import Faults
 from dexcex.pipeline.housekeeping import Housekeeping, RemoteHealth
 from dexcex.pipeline.recording import RecordWriter
 from dexcex.pipeline.redisbus import RedisConsumer
@@ -72,6 +73,7 @@ class Pipeline:
             if self.record
             else None
         )
+        self.faults = Faults()  # the engine's light: its tasks and its storage
         self.execution = self._execution() if self.core and self.db else None
         self.engine = Engine(
             self.core,
@@ -80,6 +82,7 @@ class Pipeline:
             store=self.db.signals if self.db is not None else None,
             recorder=recorder,
             execution=self.execution,
+            faults=self.faults,
         )
         if self.execution is not None:
             self.engine.listeners.append(self.execution.on_event)
@@ -115,6 +118,7 @@ class Pipeline:
             auto=s.live.auto_execute if live else s.execution.auto_paper,
             kill_switch=KillSwitch(db.state),
             risk=core,
+            faults=self.faults,
         )
 
     def _paper_executor(self, ex: ExecutionService) -> Executor:
@@ -124,7 +128,9 @@ class Pipeline:
         def broker(sink: Callable[[Execution], None]) -> PaperBroker:
             return PaperBroker(s.execution, fees, self.clock, sink)
 
-        return PaperExecutor(broker, ex.on_execution, ex.on_order, ex.on_fill)
+        return PaperExecutor(
+            broker, ex.on_execution, ex.on_order, ex.on_fill, store=ex.store_intent
+        )
 
     def _live_executor(self, ex: ExecutionService) -> Executor:
         assert self.router is not None and self.db is not None
@@ -187,6 +193,7 @@ class Pipeline:
             accuracy=self.accuracy,
             execution=self.execution,
             open_alerts=self._open_alerts if self.alerts else None,
+            failures=lambda: self.faults.counts,
         )
 
     def _open_alerts(self) -> int:
@@ -229,9 +236,10 @@ class Pipeline:
     def health(self) -> list[SourceHealth]:
         """Every connector's and every stream's health, now (the engine role: what the
         collectors last published, per shard)."""
+        own = [self.faults.health(self.clock.now_ms())]
         if self.connectors is None:
-            return list(self.remote.latest)
-        return self.connectors.health()
+            return list(self.remote.latest) + own
+        return self.connectors.health() + own
 
     def _switch_venue(self, venue: VenueId) -> None:
         if self.core is not None:
@@ -268,6 +276,14 @@ class Pipeline:
             asyncio.create_task(self.engine.run(BusSource(self.bus)), name="engine"),
             asyncio.create_task(self.housekeeping.run(), name="housekeeping"),
         ]
+        for t in self._tasks:
+            t.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        """A task that ends before ``stop`` asks it to: never silent."""
+        if task.cancelled() or (task.exception() is None and self.engine.stopping):
+            return
+        self.faults.failed(task.get_name(), task.exception() or "ended by itself")
 
     async def stop(self) -> None:
         """Streams first, then the engine drains what is left; connections closed. Copes

@@ -7,6 +7,10 @@ simulator stepped a second at a time (``sim.virtual_source``). With ``settle``, 
 hour runs after the trading hours (no new trades) so the last signals' 60-minute
 outcomes are known. The database it leaves is what ``dataset export`` and ``report``
 read.
+
+Signal and order ids follow from the scenario and its seed, so a database that already
+holds signals of the same market hours (an earlier run, or one cut short by a crash) is
+refused up front, in one line: its run would be neither continued nor repeated exactly.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 
 from dexcex.config import Settings
 from dexcex.core import CoreOutput
-from dexcex.domain import SignalStatus
+from dexcex.domain import ConfigError, SignalStatus
 from dexcex.roots.virtual import virtual_engine
 from dexcex.sim.scenario import Scenario
 from dexcex.sim.virtual_source import SimSteps
@@ -53,6 +57,7 @@ def run_paper(
     settle: bool = True,
 ) -> PaperRunResult:
     """Run ``hours`` of market time (then settle), trading every approved signal."""
+    earlier_run(db, scenario, hours)
     return asyncio.run(_paper(settings, scenario, hours, db, progress, settle))
 
 
@@ -102,6 +107,19 @@ async def _paper(
     if progress is not None:
         progress(res.hours, res)
     return res
+
+
+def earlier_run(db: Database, scenario: Scenario, hours: float) -> None:
+    """Refuse (``ConfigError``) a database that holds signals of these market hours."""
+    start = scenario.start_ms
+    end = start + int(hours * 3_600_000) + _SETTLE_MS
+    n = db.signals.count_between(start, end)
+    if n:
+        raise ConfigError(
+            f"the database already holds {n:,} signals of these market hours (an earlier "
+            f"paper run of scenario {scenario.name!r}, seed {scenario.seed}): use another "
+            "--db or another --seed"
+        )
 
 
 def _tally(res: PaperRunResult, orders: int, labeled: int, pending: int) -> None:

@@ -49,7 +49,9 @@ def paper_execution(
         return PaperBroker(settings.execution, fees, clock, sink)
 
     def executor(ex: ExecutionService) -> PaperExecutor:
-        return PaperExecutor(broker, ex.on_execution, ex.on_order, ex.on_fill)
+        return PaperExecutor(
+            broker, ex.on_execution, ex.on_order, ex.on_fill, store=ex.store_intent
+        )
 
     return ExecutionService(
         settings,

@@ -11,6 +11,7 @@ from dexcex.store.migrate import current_revision, head_revision, upgrade
 from dexcex.store.monitor_store import AlertStore, HealthStore
 from dexcex.store.order_store import FillStore, OrderStore
 from dexcex.store.partitions import Partitions, PruneResult
+from dexcex.store.rejected_store import RejectedStore
 from dexcex.store.signal_store import SignalStore
 from dexcex.store.state_store import StateStore
 
@@ -30,6 +31,7 @@ class Database:
         self.health = HealthStore(self.sessions, self.partitions)
         self.alerts = AlertStore(self.sessions)
         self.state = StateStore(self.sessions)
+        self.rejected = RejectedStore(self.sessions)
 
     @classmethod
     def open(

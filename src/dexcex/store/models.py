@@ -254,3 +254,18 @@ class EngineStateRow(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     updated_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class RejectedRow(Base):
+    """A write the journal set aside: it conflicted with what the database already held
+    (same key, different content). Kept whole for a person to inspect; the rest of its
+    batch was written."""
+
+    __tablename__ = "rejected_rows"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # order | fill
+    key: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)

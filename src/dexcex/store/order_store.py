@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -24,9 +25,20 @@ from dexcex.domain import (
 )
 from dexcex.store.models import FillRow, OrderRow
 
-__all__ = ["FillStore", "OrderStore"]
+__all__ = ["FillStore", "OrderStore", "Put"]
 
 _OPEN = [s.value for s in OrderStatus if not s.is_final]
+# What an order is; the rest (status, fills, times, errors) is its state, which moves on.
+_IDENTITY = ("signal_id", "venue", "symbol", "side", "type", "mode", "qty", "leg")
+
+
+class Put(StrEnum):
+    """What ``OrderStore.put`` did."""
+
+    ADDED = "added"
+    UPDATED = "updated"
+    SAME = "same"  # that exact row was stored already: nothing to do
+    CONFLICT = "conflict"  # another order under this id, or a final state rewritten
 
 
 def _order_values(o: Order) -> dict[str, object]:
@@ -96,6 +108,33 @@ class OrderStore:
                 reason="duplicate_client_order_id",
             ) from None
 
+    def put(self, order: Order) -> tuple[Put, str]:
+        """Write ``order`` whatever is stored: a new id is inserted, the same row again is
+        a no-op, a later state of the same order is an update. A different order under
+        the id, or a final state overwritten by another, is not written: ``CONFLICT``
+        and why (the caller sets it aside)."""
+        values = _order_values(order)
+        cid = order.client_order_id
+        with self._sessions.begin() as session:
+            row = session.scalar(select(OrderRow).where(OrderRow.client_order_id == cid))
+            if row is None:
+                session.execute(insert(OrderRow), [values])
+                return Put.ADDED, ""
+            stored = _order_values(_to_order(row))
+            differ = [k for k in _IDENTITY if stored[k] != values[k]]
+            if differ:
+                return Put.CONFLICT, f"another order under {cid}: {', '.join(differ)} differ"
+            if stored == values:
+                return Put.SAME, ""
+            if OrderStatus(row.status).is_final:
+                return Put.CONFLICT, f"{cid} is final ({row.status}); refused {order.status}"
+            values.pop("client_order_id")
+            values.pop("created_ms")
+            session.execute(
+                update(OrderRow).where(OrderRow.client_order_id == cid).values(**values)
+            )
+            return Put.UPDATED, ""
+
     def save(self, order: Order) -> None:
         """Update an existing order to the given state (looked up by client order id)."""
         values = _order_values(order)
@@ -113,6 +152,18 @@ class OrderStore:
             row = session.scalar(
                 select(OrderRow).where(OrderRow.client_order_id == client_order_id)
             )
+            return _to_order(row) if row else None
+
+    def entry_for(self, signal_id: str) -> Order | None:
+        """The first entry order placed for a signal (a signal is executed once, ever)."""
+        stmt = (
+            select(OrderRow)
+            .where(OrderRow.signal_id == signal_id, OrderRow.leg == OrderLeg.ENTRY.value)
+            .order_by(OrderRow.created_ms, OrderRow.id)
+            .limit(1)
+        )
+        with self._sessions() as session:
+            row = session.scalar(stmt)
             return _to_order(row) if row else None
 
     def open_orders(self, mode: TradingMode | None = None) -> list[Order]:

@@ -177,6 +177,13 @@ class SignalStore:
             stmt = stmt.where(tuple_(SignalRow.created_ms, SignalRow.id) < tuple_(ts, sid))
         return stmt.order_by(SignalRow.created_ms.desc(), SignalRow.id.desc()).limit(limit)
 
+    def count_between(self, start_ms: int, end_ms: int) -> int:
+        """Signals created in [start_ms, end_ms)."""
+        stmt = select(func.count()).select_from(SignalRow)
+        stmt = stmt.where(SignalRow.created_ms >= start_ms, SignalRow.created_ms < end_ms)
+        with self._sessions() as session:
+            return int(session.scalar(stmt) or 0)
+
     def count(self, *, status: SignalStatus | None = None) -> int:
         stmt = select(func.count()).select_from(SignalRow)
         if status is not None:

@@ -177,7 +177,9 @@ class CcxtVenue(ABC):
     # --- markets and data --------------------------------------------------------------------
 
     async def load_markets(self) -> dict[str, MarketRules]:
-        loaded = await self._call("load_markets", self.rest.load_markets)
+        # shielded: ccxt shares one loading task between callers, and a caller's timeout
+        # cancelling it would cancel it for every other stream and the reconciler too
+        loaded = await self._call("load_markets", lambda: asyncio.shield(self.rest.load_markets()))
         for pro in self._pros:
             pro.set_markets(self.rest.markets, self.rest.currencies)
         rules: dict[str, MarketRules] = {}
