@@ -103,7 +103,7 @@ async def pipeline_on_sim(tmp_path: Path, *faults: Fault) -> AsyncIterator[Run]:
                     if sup.streams[name].emits
                 )
 
-            await until(delivering, 90, "every stream delivering")
+            await until(delivering, 150, "every stream delivering")  # a busy machine starts slowly
             run.t0 = world.clock.now_ms()
             world.faults.arm(list(faults), run.t0, world.market.schedule)
             yield run

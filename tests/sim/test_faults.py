@@ -125,18 +125,22 @@ async def test_slow_answers_late_but_the_order_was_placed() -> None:
     fault = Fault(at_s=5, kind=FaultKind.SLOW, target="mexc", duration_s=60, delay_ms=1500)
     async with world_with(fault) as (w, log):
         ex = ccxt.mexc(
-            {"apiKey": "sim-key", "secret": "sim-secret", "enableRateLimit": False, "timeout": 500}
+            {
+                "apiKey": "sim-key",
+                "secret": "sim-secret",
+                "enableRateLimit": False,
+                "timeout": 30_000,
+            }
         )
         apply_base_urls(ex, w.urls["mexc_rest"], None)
         try:
-            await ex.load_markets()
+            await ex.load_markets()  # before the fault, with all the time a busy machine needs
             await until(lambda: bool(log))
-            started = time.perf_counter()
+            ex.timeout = 500  # the order gives up long before the venue's 1.5 s answer
             with pytest.raises(ccxt.RequestTimeout):
                 await ex.create_order(
                     "WIF/USDT", "market", "buy", 5, None, {"clientOrderId": "dxslow1", "cost": 10}
                 )
-            assert time.perf_counter() - started < 1.4
             # the answer never came, yet the venue has the order: exactly once
             placed = [o for o in w.exchanges["mexc"].orders.values() if o.client_id == "dxslow1"]
             assert len(placed) == 1
