@@ -116,27 +116,9 @@ class LiquidityTracker:
         z = self._rel.z(rel, floor=1e-12) if self._rel.n >= _WARMUP else 0.0
 
         self._rel.update(rel, 0.05)
-        self.cusum_pos = max(0.0, self.cusum_pos + z - p.cusum_k)
-        self.cusum_neg = max(0.0, self.cusum_neg - z - p.cusum_k)
-        sudden = 0
-        if self.cusum_pos > p.cusum_h:
-            sudden, self.cusum_pos, self.cusum_neg = 1, 0.0, 0.0
-        elif self.cusum_neg > p.cusum_h:
-            sudden, self.cusum_pos, self.cusum_neg = -1, 0.0, 0.0
+        sudden = self._cusum(z)
         self._level, self.last_usd, self.last_ts = level, liquidity_usd, ts
-        hist = self._hist
-        hist.append((ts, liquidity_usd, change_usd))
-        cutoff = ts - int(p.drain_window_s * 1000)
-        while hist and hist[0][0] < cutoff:
-            hist.popleft()
-        adds = sum(c for _, _, c in hist if c > 0)
-        removals = -sum(c for _, _, c in hist if c < 0)
-        if reserves:  # LP exits in the window, relative to the liquidity before them
-            before = liquidity_usd + removals
-            drawdown = removals / before * 100.0 if before > 0 else 0.0
-        else:  # only USD: the fall from the window's high (price moves included)
-            peak = max(u for _, u, _ in hist)
-            drawdown = (1.0 - liquidity_usd / peak) * 100.0 if peak > 0 else 0.0
+        adds, removals, drawdown = self._window(ts, liquidity_usd, change_usd, reserves)
         return LiquidityReading(
             pool=self.pool,
             ts=ts,
@@ -151,3 +133,35 @@ class LiquidityTracker:
             drain=drawdown >= p.drain_pct,
             drawdown_pct=drawdown,
         )
+
+    def _cusum(self, z: float) -> int:
+        """+1/-1 when the change z-scores add up to a sudden rise/fall (then restart)."""
+        p = self.p
+        self.cusum_pos = max(0.0, self.cusum_pos + z - p.cusum_k)
+        self.cusum_neg = max(0.0, self.cusum_neg - z - p.cusum_k)
+        if self.cusum_pos > p.cusum_h:
+            self.cusum_pos, self.cusum_neg = 0.0, 0.0
+            return 1
+        if self.cusum_neg > p.cusum_h:
+            self.cusum_pos, self.cusum_neg = 0.0, 0.0
+            return -1
+        return 0
+
+    def _window(
+        self, ts: int, liquidity_usd: float, change_usd: float, reserves: bool
+    ) -> tuple[float, float, float]:
+        """(adds, removals, drawdown %) over the drain window, this update included."""
+        hist = self._hist
+        hist.append((ts, liquidity_usd, change_usd))
+        cutoff = ts - int(self.p.drain_window_s * 1000)
+        while hist and hist[0][0] < cutoff:
+            hist.popleft()
+        adds = sum(c for _, _, c in hist if c > 0)
+        removals = -sum(c for _, _, c in hist if c < 0)
+        if reserves:  # LP exits in the window, relative to the liquidity before them
+            before = liquidity_usd + removals
+            drawdown = removals / before * 100.0 if before > 0 else 0.0
+        else:  # only USD: the fall from the window's high (price moves included)
+            peak = max(u for _, u, _ in hist)
+            drawdown = (1.0 - liquidity_usd / peak) * 100.0 if peak > 0 else 0.0
+        return adds, removals, drawdown

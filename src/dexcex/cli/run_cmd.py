@@ -150,9 +150,33 @@ def run(
     """Start every configured stream, the core, storage, execution and the One Glance page
     (http://127.0.0.1:8000). Paper mode unless live trading is enabled; the simulated
     market unless `--market real` (or `pipeline.market`)."""
-    settings = _with_market(settings_of(ctx), market, scenario, speed)
     if role not in ("all", "collector", "engine", "api"):
         raise typer.BadParameter("all, collector, engine or api", param_hint="--role")
+    settings = _with_market(settings_of(ctx), market, scenario, speed)
+    settings = _with_bus(settings, sim_connect, redis, metrics_port, page_relay)
+    if role == "collector":
+        settings = _with_shard(settings, shard)
+    if role == "api":
+        _api(settings, seconds)
+        return
+    rec = settings.pipeline.record if record is None else record
+    start_run(
+        settings,
+        record=rec,
+        seconds=seconds,
+        status=status,
+        page=page and role != "collector",
+        role=role,  # type: ignore[arg-type]
+    )
+
+
+def _with_bus(
+    settings: Settings,
+    sim_connect: Path | None,
+    redis: str | None,
+    metrics_port: int | None,
+    page_relay: bool | None,
+) -> Settings:
     if sim_connect is not None:
         settings = settings.model_copy(
             update={"pipeline": settings.pipeline.model_copy(update={"sim_connect": sim_connect})}
@@ -166,24 +190,15 @@ def run(
         bus_update["page_relay"] = page_relay
     if bus_update:
         settings = settings.model_copy(update={"bus": settings.bus.model_copy(update=bus_update)})
-    if role == "collector":
-        try:
-            k, n = (int(x) for x in shard.split("/"))
-        except ValueError:
-            raise typer.BadParameter("K/N, e.g. 0/2", param_hint="--shard") from None
-        settings = shard_settings(settings, k, n)
-    if role == "api":
-        _api(settings, seconds)
-        return
-    rec = settings.pipeline.record if record is None else record
-    start_run(
-        settings,
-        record=rec,
-        seconds=seconds,
-        status=status,
-        page=page and role != "collector",
-        role=role,  # type: ignore[arg-type]
-    )
+    return settings
+
+
+def _with_shard(settings: Settings, shard: str) -> Settings:
+    try:
+        k, n = (int(x) for x in shard.split("/"))
+    except ValueError:
+        raise typer.BadParameter("K/N, e.g. 0/2", param_hint="--shard") from None
+    return shard_settings(settings, k, n)
 
 
 def start_run(

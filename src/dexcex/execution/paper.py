@@ -183,35 +183,34 @@ class PaperBroker:
         if self._trades:
             self._check_exits(book)
 
+    def _walk(self, o: Order, book: OrderBook) -> list[Fill]:
+        """The fills of ``o`` walking ``book`` from the touch, taker fee on each."""
+        fee_rate = Decimal(str(self.taker_fee_bps.get(o.venue, 10.0) * self.p.fee_stress / 1e4))
+        return [
+            Fill(
+                o.client_order_id,
+                o.venue,
+                o.symbol,
+                o.side,
+                price,
+                q,
+                (price * q * fee_rate).quantize(_Q),
+                "USDT",
+                Liquidity.TAKER,
+                f"{o.client_order_id}-{i}",
+                TradingMode.PAPER,
+                book.ts_event,
+                book.ts_event,
+            )
+            for i, (price, q) in enumerate(walk_fills(book, o.side, o.qty))
+        ]
+
     def _fill(self, x: _Pending, book: OrderBook) -> None:
         o = x.order
-        fills = walk_fills(book, o.side, o.qty)
-        filled = sum((q for _, q in fills), Decimal(0))
-        fee_rate = Decimal(str(self.taker_fee_bps.get(o.venue, 10.0) * self.p.fee_stress / 1e4))
-        fill_objs: list[Fill] = []
-        cost = Decimal(0)
-        fee_total = Decimal(0)
-        for i, (price, q) in enumerate(fills):
-            fee = (price * q * fee_rate).quantize(_Q)
-            cost += price * q
-            fee_total += fee
-            fill_objs.append(
-                Fill(
-                    o.client_order_id,
-                    o.venue,
-                    o.symbol,
-                    o.side,
-                    price,
-                    q,
-                    fee,
-                    "USDT",
-                    Liquidity.TAKER,
-                    f"{o.client_order_id}-{i}",
-                    TradingMode.PAPER,
-                    book.ts_event,
-                    book.ts_event,
-                )
-            )
+        fill_objs = self._walk(o, book)
+        filled = sum((f.qty for f in fill_objs), Decimal(0))
+        cost = sum((f.price * f.qty for f in fill_objs), Decimal(0))
+        fee_total = sum((f.fee for f in fill_objs), Decimal(0))
         avg = (cost / filled).quantize(_Q) if filled > 0 else None
         if filled == o.qty:
             status, error = OrderStatus.FILLED, None

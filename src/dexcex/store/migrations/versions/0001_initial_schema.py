@@ -7,6 +7,8 @@ Create Date: 2026-11-27
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -23,6 +25,14 @@ JSON_DOC = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def upgrade() -> None:
+    _alerts()
+    _fills()
+    _orders()
+    _signals()
+    _source_health()
+
+
+def _alerts() -> None:
     op.create_table(
         "alerts",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -39,6 +49,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_alerts_dedup_key"), ["dedup_key"], unique=False)
         batch_op.create_index(batch_op.f("ix_alerts_ts_ms"), ["ts_ms"], unique=False)
 
+
+def _fills() -> None:
     op.create_table(
         "fills",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -66,6 +78,8 @@ def upgrade() -> None:
             batch_op.f("ix_fills_venue_trade_id"), ["venue", "trade_id"], unique=True
         )
 
+
+def _orders() -> None:
     op.create_table(
         "orders",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -97,8 +111,9 @@ def upgrade() -> None:
             batch_op.f("ix_orders_status_created_ms"), ["status", "created_ms"], unique=False
         )
 
-    op.create_table(
-        "signals",
+
+def _signal_columns_1() -> list[sa.Column[Any]]:
+    return [
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("created_ms", sa.BigInteger(), nullable=False),
         sa.Column("updated_ms", sa.BigInteger(), nullable=False),
@@ -144,6 +159,11 @@ def upgrade() -> None:
         sa.Column("risk_reasons", JSON_DOC, nullable=True),
         sa.Column("order_client_id", sa.String(length=40), nullable=True),
         sa.Column("fill_price", MONEY, nullable=True),
+    ]
+
+
+def _signal_columns_2() -> list[sa.Column[Any]]:
+    return [
         sa.Column("filled_qty", MONEY, nullable=True),
         sa.Column("fees_quote", MONEY, nullable=True),
         sa.Column("realized_slippage_bps", sa.Float(), nullable=True),
@@ -177,6 +197,14 @@ def upgrade() -> None:
         sa.Column("label_60m", sa.Boolean(), nullable=True),
         sa.Column("outcome_note", sa.Text(), nullable=True),
         sa.Column("features", JSON_DOC, nullable=False),
+    ]
+
+
+def _signals() -> None:
+    op.create_table(
+        "signals",
+        *_signal_columns_1(),
+        *_signal_columns_2(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_signals")),
     )
     with op.batch_alter_table("signals", schema=None) as batch_op:
@@ -194,6 +222,8 @@ def upgrade() -> None:
             unique=False,
         )
 
+
+def _source_health() -> None:
     op.create_table(
         "source_health",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
