@@ -42,7 +42,7 @@ from dexcex.risk.engine import RiskEngine
 from dexcex.risk.regime import MarketRegime
 from dexcex.risk.state import PoolState, PortfolioState
 from dexcex.signals.baseline import CexMomentum
-from dexcex.signals.engine import SignalEngine
+from dexcex.signals.engine import SignalEngine, Trigger
 
 __all__ = ["AssetView", "Core", "CoreOutput"]
 
@@ -320,25 +320,27 @@ class Core:
         vp = st.vp.reading(now, liq.liquidity_usd if liq else None, large)
         regime = self.regime.state(aid)
         signal = self.signals.build(
-            asset_id=aid,
-            venue=venue,
-            symbol=symbol,
-            spot_only=self.spot_only,
-            ts=now,
-            source=source,
-            chain=st.chain,
-            flow=flow,
-            trigger_event_ts=ts_event,
-            trigger_recv_ts=ts_recv,
-            pool=pool,
-            dex_price=st.dex_price,
-            liquidity=liq,
-            vp=vp,
-            large_threshold_usd=large,
-            book=book,
-            regime=regime,
-            last_dex_ts=st.last_dex_ts,
-            notional_usd=self.settings.risk.order_notional_usd,
+            Trigger(
+                asset_id=aid,
+                venue=venue,
+                symbol=symbol,
+                spot_only=self.spot_only,
+                ts=now,
+                source=source,
+                chain=st.chain,
+                flow=flow,
+                trigger_event_ts=ts_event,
+                trigger_recv_ts=ts_recv,
+                pool=pool,
+                dex_price=st.dex_price,
+                liquidity=liq,
+                vp=vp,
+                large_threshold_usd=large,
+                book=book,
+                regime=regime,
+                last_dex_ts=st.last_dex_ts,
+                notional_usd=self.settings.risk.order_notional_usd,
+            )
         )
         main_liq = self._liquidity_for(st, st.main_pool)
         pool_state = PoolState(

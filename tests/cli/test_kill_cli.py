@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from dexcex.cli.main import app
 from tests.running import RunningEngine, free_port
+from tests.waiting import until_sync
 
 
 def _risk(engine: RunningEngine) -> dict[str, object]:
@@ -29,7 +30,7 @@ def _kill(tmp: Path, port: int, *args: str) -> str:
 
 def test_kill_without_an_engine_then_through_it_and_across_a_restart(tmp_path: Path) -> None:
     out = _kill(tmp_path, free_port())
-    assert "kill switch ON (no engine running: written to the database)" in out
+    assert "kill switch ON (no engine answered: written to the database)" in out
     engine = RunningEngine(tmp_path, env={})
     try:
         ks = _risk(engine)["kill_switch"]
@@ -56,5 +57,19 @@ def test_kill_through_the_engine_needs_its_token(tmp_path: Path) -> None:
         res = CliRunner().invoke(app, ["kill"], env=env)
         assert res.exit_code == 1 and "HTTP 401" in res.output, res.output
         assert not _risk(engine)["kill_switch"]["on"]  # type: ignore[index]
+    finally:
+        engine.stop()
+
+
+def test_an_engine_the_command_cannot_reach_follows_the_database(tmp_path: Path) -> None:
+    engine = RunningEngine(tmp_path, env={})
+    try:
+        # the page is elsewhere than the command looks: it writes the database instead
+        out = _kill(tmp_path, free_port(), "--detail", "from a terminal")
+        assert "written to the database" in out
+        until_sync(lambda: bool(_risk(engine)["kill_switch"]["on"]), 30)  # type: ignore[index]
+        assert _risk(engine)["kill_switch"]["detail"] == "from a terminal"  # type: ignore[index]
+        _kill(tmp_path, free_port(), "--release")
+        until_sync(lambda: not _risk(engine)["kill_switch"]["on"], 30)  # type: ignore[index]
     finally:
         engine.stop()

@@ -268,7 +268,7 @@ async def test_executing_a_signal_again_never_places_a_second_entry(
         assert first.order is not None
         await h.settle()
         again = await h.service.execute(out.signal.id)
-        assert again.order is None and again.refused
+        assert again.order is None and again.existing == first.order.client_order_id
         await h.settle()
         assert h.entries_at_venue(out.signal.id) == 1
 
@@ -294,6 +294,13 @@ async def test_the_kill_switch_cancels_open_orders_at_the_venue_and_refuses_new_
         assert h.entries_at_venue(out.signal.id) == 0
         state = await h.service.release()
         assert not state.on and not KillSwitch(h.db.state).load().on
+        # released means trading again, at the venue too
+        after = h.signal(5)
+        await h.service.offer(after)
+        res = await h.service.execute(after.signal.id)
+        assert res.refused is None and res.order is not None, res.refused
+        await h.settle()
+        assert h.entries_at_venue(after.signal.id) == 1
 
 
 @pytest.mark.parametrize("kind", KINDS)

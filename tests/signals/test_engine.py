@@ -6,7 +6,7 @@ import pytest
 
 from dexcex.config.core_settings import ScoreWeights, SignalSettings
 from dexcex.domain import Chain, Direction, OrderBook, SignalStatus, VenueId
-from dexcex.signals.engine import SignalEngine, signal_id
+from dexcex.signals.engine import SignalEngine, Trigger, signal_id
 from tests.factories import T0, make_book, make_flow_reading, make_regime, make_vp_reading
 
 STRONG = ScoreWeights(bias=3.0)  # every signal confident: the filters under test decide
@@ -45,7 +45,7 @@ def build(
         notional_usd=100.0,
     )
     args.update(kw)
-    return eng.build(**args)
+    return eng.build(Trigger(**args))
 
 
 def engine(**kw: Any) -> SignalEngine:
@@ -120,7 +120,7 @@ def test_stale_data_is_filtered(kw: dict[str, Any], reason: str) -> None:
 
 def test_no_book_is_filtered() -> None:
     eng = engine()
-    s = eng.build(**{**_args_without_book(), "book": None})
+    s = eng.build(Trigger(**{**_args_without_book(), "book": None}))
     assert s.status is SignalStatus.FILTERED and s.status_reason == "no CEX book"
     assert s.cex is None
 

@@ -3,8 +3,10 @@
 With an engine running (its page answers on the configured port), the switch goes
 through the engine's API with the data directory's token — the engine cancels what is
 open at the venues (and with ``--flatten`` closes every position) and answers what it
-did. With no engine running, the switch is written to the database, which a starting
-engine reads: it starts killed, and nothing was open in a process that is not running.
+did. With no engine answering, the switch is written to the database: a starting engine
+reads it and starts killed, and an engine that runs on this database but whose page is
+not reachable from here (another port, no page) reads it within a few seconds and acts
+on it — cancelling what is open, as if it had been told through its page.
 """
 
 from __future__ import annotations
@@ -40,11 +42,18 @@ def kill(
         err_console.print(
             "no engine is running: nothing to flatten here (the switch is still set below)"
         )
-    state = _in_database(settings, on=not release, detail=detail)
+    try:
+        state = _in_database(settings, on=not release, detail=detail)
+    except Exception as exc:  # the one thing a kill must not do is pretend it held
+        err_console.print(f"the kill switch was NOT set: the database refused it ({exc})")
+        raise typer.Exit(1) from None
     word = "ON" if state.on else "off"
-    console.print(f"kill switch {word} (no engine running: written to the database)")
+    console.print(f"kill switch {word} (no engine answered: written to the database)")
     if state.on:
-        console.print("the next engine to start stays killed until `dexcex kill --release`")
+        console.print(
+            "an engine on this database follows it within seconds; one that starts stays "
+            "killed until `dexcex kill --release`"
+        )
 
 
 def _through_engine(
@@ -53,7 +62,7 @@ def _through_engine(
     """The engine's answer, or None when no engine answers on the configured port."""
     token_file = settings.data_dir / "api-token"
     api = settings.api
-    url = f"http://{api.host}:{api.port}/api/kill"
+    url = f"http://{_reachable(api.host)}:{api.port}/api/kill"
     token = token_file.read_text(encoding="utf-8").strip() if token_file.is_file() else ""
     try:
         resp = httpx.post(
@@ -62,7 +71,7 @@ def _through_engine(
             headers={"Authorization": f"Bearer {token}"},
             timeout=_TIMEOUT_S,
         )
-    except httpx.ConnectError:
+    except (httpx.ConnectError, httpx.InvalidURL):
         return None
     except httpx.HTTPError as exc:
         err_console.print(f"the engine at {url} did not answer: {exc}")
@@ -72,6 +81,14 @@ def _through_engine(
         raise typer.Exit(1)
     body: dict[str, object] = resp.json()
     return body
+
+
+def _reachable(host: str) -> str:
+    """The address to ask an engine bound to ``host`` at (a wildcard is reached on
+    loopback, which the page's allowed-hosts check accepts; IPv6 in brackets)."""
+    if host in ("0.0.0.0", "", "::"):  # noqa: S104 - read, not bound
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def _detail(resp: httpx.Response) -> str:
@@ -100,10 +117,10 @@ def _in_database(settings: Settings, *, on: bool, detail: str) -> KillState:
         switch = KillSwitch(db.state)
         switch.load()
         now = SystemClock().now_ms()
-        if on:
-            switch.engage(KillReason.MANUAL, detail, now)
-        else:
-            switch.release(now)
+        if on and not switch.on:
+            switch.write(KillState(True, KillReason.MANUAL, detail, now), now)
+        elif not on and switch.on:
+            switch.write(KillState(False, None, "", now), now)
         return switch.state
     finally:
         db.close()

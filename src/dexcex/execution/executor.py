@@ -45,6 +45,10 @@ class Executor(Protocol):
         """Cancel every open entry order; with ``flatten`` also close every position."""
         ...
 
+    def release(self) -> None:
+        """The kill switch is off again: entries may be sent."""
+        ...
+
     def open_positions(self) -> int: ...
 
     async def start(self) -> None: ...
@@ -107,6 +111,9 @@ class PaperExecutor:
         if flatten:
             self.broker.flatten(now, why)
         return cancelled
+
+    def release(self) -> None:
+        pass  # the broker keeps no switch of its own: the service refuses while killed
 
     def open_positions(self) -> int:
         return self.broker.open_trades()

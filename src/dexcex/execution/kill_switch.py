@@ -80,6 +80,11 @@ class KillSwitch:
             self.state = KillState.from_doc(doc)
         return self.state
 
+    def stored(self) -> KillState | None:
+        """What the store holds now — another process (``dexcex kill``) may have set it."""
+        doc = self.store.get(_KEY) if self.store is not None else None
+        return KillState.from_doc(doc) if doc is not None else None
+
     def engage(self, reason: KillReason, detail: str, now_ms: int) -> bool:
         """On (persisted); False when it already was."""
         if self.state.on:
@@ -93,12 +98,19 @@ class KillSwitch:
         self._set(KillState(False, None, "", now_ms), now_ms)
         return True
 
-    def _set(self, state: KillState, now_ms: int) -> None:
+    def _set(self, state: KillState, now_ms: int, *, strict: bool = False) -> None:
         self.state = state
         if self.store is not None:
             try:
                 self.store.put(_KEY, state.to_doc(), now_ms)
-            except Exception:  # the switch holds in memory even when storage is what failed
+            except Exception:
+                if strict:  # a person at a terminal must hear that it did not hold
+                    raise
+                # the engine's switch holds in memory even when storage is what failed
                 _log.exception("kill switch: could not store its state", on=state.on)
         for fn in self.on_change:
             fn(state)
+
+    def write(self, state: KillState, now_ms: int) -> None:
+        """Set and persist ``state``, raising when the store refuses (``dexcex kill``)."""
+        self._set(state, now_ms, strict=True)

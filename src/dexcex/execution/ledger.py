@@ -58,6 +58,13 @@ class Ledger:
         """An entry of ``signal_id`` is on its way: count its notional until it resolves."""
         self.reserved[signal_id] = (asset_id, notional_usd)
 
+    def consume(self, signal_id: str, filled_usd: float) -> None:
+        """Part of the entry filled: that part counts as position now, the rest stays
+        reserved until the order ends."""
+        held = self.reserved.get(signal_id)
+        if held is not None:
+            self.reserved[signal_id] = (held[0], max(0.0, held[1] - filled_usd))
+
     def release(self, signal_id: str) -> bool:
         """The entry filled (its position counts now) or ended without a fill."""
         return self.reserved.pop(signal_id, None) is not None

@@ -45,6 +45,9 @@ class LiveExecutor:
                     self._spawn(self.trader.close(trade, why))
         return cancelled
 
+    def release(self) -> None:
+        self.trader.kill_switch = False
+
     def open_positions(self) -> int:
         return len(self.trader.trades)
 

@@ -45,6 +45,7 @@ from dexcex.domain import (
 )
 from dexcex.execution.executor import Executor
 from dexcex.execution.journal import Journal
+from dexcex.execution.journal_flush import STORAGE_RETRIES, FlushPolicy, JournalFlusher
 from dexcex.execution.kill_switch import KillReason, KillState, KillSwitch
 from dexcex.execution.ledger import Ledger, PositionView
 from dexcex.execution.paper import Execution
@@ -52,15 +53,14 @@ from dexcex.labeling.labeler import Labeler
 from dexcex.logs import get_logger
 from dexcex.pipeline.faults import Faults
 from dexcex.pipeline.ports import Io, threaded
+from dexcex.risk.limits import limit_reasons
 from dexcex.risk.state import PortfolioState
 
 __all__ = ["STORAGE_RETRIES", "ExecuteResult", "ExecutionService", "FlushPolicy", "RiskInput"]
 
 _log = get_logger("dexcex.execution")
 _KEEP = 2_000  # recent signals that a click may still execute
-STORAGE_RETRIES = 6  # failed journal writes in a row before the kill switch engages
-_RETRY_DOUBLINGS = 5  # a failed write is retried after 1, 2, 4 … 32 cadences
-_STOP_TRIES = 3  # writes tried at shutdown before what is left is given up (and logged)
+_SWITCH_READ_MS = 3_000  # how often the stored kill switch is looked at
 
 
 class RiskInput(Protocol):
@@ -75,14 +75,6 @@ class ExecuteResult:
     order: Order | None
     refused: str | None  # why not, when no order was sent
     existing: str | None = None  # the order that already executed this signal
-
-
-@dataclass(frozen=True)
-class FlushPolicy:
-    """When the journal is written: every ``every_ms`` of ``clock``."""
-
-    clock: Clock
-    every_ms: int
 
 
 class ExecutionService:
@@ -106,7 +98,6 @@ class ExecutionService:
         self.journal = journal
         self.faults = faults or Faults()
         journal.on_conflict = lambda why: self.faults.noted("journal conflict", why)
-        self.flush_failures = 0  # consecutive failed journal writes
         self.labeler = Labeler(journal.add_outcomes)
         self.ledger = Ledger()
         self.kill_switch = kill_switch or KillSwitch()
@@ -115,6 +106,9 @@ class ExecutionService:
         self.accepting = True  # False: signals are labelled, none traded (a run's last hour)
         self.io = io
         self.flush = flush or FlushPolicy(clock, 1000)
+        self.flusher = JournalFlusher(
+            journal, self.flush, io, clock, self.faults, self._storage_failed
+        )
         # at the end of the data (virtual time), horizons that can no longer elapse are
         # closed with their reason; a live run leaves them to nobody (not this process)
         self.finish_labels = finish_labels
@@ -125,7 +119,7 @@ class ExecutionService:
         # markets traded in → their assets: only their books mark positions
         self._open_markets: dict[tuple[VenueId, str], set[str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._next_flush = 0
+        self._next_switch_read = 0
         self.executor = executor(self)
         self.mode: TradingMode = self.executor.mode
 
@@ -151,7 +145,7 @@ class ExecutionService:
                 return
             where = (out.signal.asset_id, out.signal.origin)
         self.ledger.apply(fill, *where, signal_id)
-        self.ledger.release(signal_id)  # the position counts from now on
+        self.ledger.consume(signal_id, float(fill.price * fill.qty))  # a position now
         self._portfolio_changed()
 
     # --- what the engine hands over ------------------------------------------------------------
@@ -208,6 +202,12 @@ class ExecutionService:
             if done is not None:  # an earlier run (or another process) traded it
                 self._claimed[s.id] = done.client_order_id
                 return self._already(s.id, done.client_order_id)
+            # again now: a kill or other entries may have come while the store answered,
+            # and a burst of signals was decided against one portfolio
+            late = self._late_refusal(out)
+            if late is not None:
+                self._claimed.pop(s.id, None)
+                return self._not_traded(signal_id, late)
             self._traded[s.id] = (s.asset_id, s.origin)
             self._open_markets.setdefault((s.venue, s.symbol), set()).add(s.asset_id)
             self.ledger.reserve(s.id, s.asset_id, out.decision.notional_quote)
@@ -233,6 +233,15 @@ class ExecutionService:
             return self._not_traded(signal_id, self.executor.refusal(s, out.decision) or "not sent")
         self._claimed[s.id] = order.client_order_id
         return ExecuteResult(signal_id, order, None)
+
+    def _late_refusal(self, out: CoreOutput) -> str | None:
+        if self.kill_switch.on:
+            return f"kill switch on ({self.kill_switch.state.reason})"
+        now = self.portfolio()
+        reasons = limit_reasons(
+            self.settings.core.risk, now, out.signal.asset_id, out.decision.notional_quote
+        )
+        return f"limits since the decision: {reasons[0][1]}" if reasons else None
 
     def _release(self, signal_id: str) -> None:
         if self.ledger.release(signal_id):
@@ -304,6 +313,7 @@ class ExecutionService:
         """The kill switch off again: new entries are allowed."""
         if self.kill_switch.release(self.clock.now_ms()):
             _log.warning("kill switch released")
+        self.executor.release()
         if self.risk is not None:
             self.risk.set_portfolio(self.portfolio())
         return self.kill_switch.state
@@ -323,17 +333,7 @@ class ExecutionService:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.executor.stop()
-        for i in range(_STOP_TRIES):
-            if await self._flush():
-                return
-            await asyncio.sleep(0.2 * 2**i)
-        j = self.journal
-        _log.error(
-            "shutdown: could not write what execution holds",
-            orders=len(j.executions),
-            outcomes=len(j.outcomes),
-            expired=len(j.expired),
-        )
+        await self.flusher.last()
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(coro)
@@ -348,43 +348,47 @@ class ExecutionService:
     async def tick(self, now_ms: int, *, final: bool = False) -> None:
         """After each engine step: outcomes checked and the journal written on its cadence
         (and everything at the end)."""
-        t = self.flush.clock.now_ms()
-        if not final and t < self._next_flush:
+        if not self.flusher.due(final):
             return
-        self._next_flush = t + self.flush.every_ms  # (a failed flush pushes it further)
+        await self._follow_stored_switch(self.flush.clock.now_ms())
         self.labeler.check(now_ms)
         if final and self.finish_labels:
             self.labeler.finish(now_ms)
         await self._flush()
 
-    async def _flush(self) -> bool:
-        """Write what the journal holds; True when it all went in. A failure puts it back,
-        pushes the next attempt out (doubling, capped) and, past ``STORAGE_RETRIES`` in a
-        row, engages the kill switch."""
-        batch = self.journal.detach()
+    async def _follow_stored_switch(self, t: int) -> None:
+        """The switch as stored, every few seconds: ``dexcex kill`` may have written it
+        from another process (no page reachable, another port) — it binds here too."""
+        if self.kill_switch.store is None or t < self._next_switch_read:
+            return
+        self._next_switch_read = t + _SWITCH_READ_MS
         try:
-            await self.io(batch.flush, self.clock.now_ms())
-            ok = True
-        except Exception as exc:
-            ok = False
-            self.journal.requeue(batch)
-            self.flush_failures += 1
-            n = self.flush_failures
-            self.faults.failed("storage", exc)
-            delay = self.flush.every_ms * 2 ** min(n - 1, _RETRY_DOUBLINGS)
-            self._next_flush = self.flush.clock.now_ms() + delay
-            if n >= STORAGE_RETRIES and not self.kill_switch.on:
-                detail = f"{n} journal writes failed in a row: {type(exc).__name__}"
-                await self.kill(KillReason.STORAGE, detail)
-        j = self.journal
-        j.written_signals += batch.written_signals
-        j.written_orders += batch.written_orders
-        j.written_outcomes += batch.written_outcomes
-        j.conflicts += batch.conflicts
-        if ok and self.flush_failures:
-            self.flush_failures = 0
-            self.faults.recovered("storage")
-        return ok
+            stored = await self.io(self.kill_switch.stored)
+        except Exception as exc:  # storage trouble is the journal's to report
+            _log.warning("kill switch: could not read its stored state", error=str(exc))
+            return
+        if stored is None or stored.on == self.kill_switch.on:
+            return
+        if stored.on:
+            reason = stored.reason or KillReason.MANUAL
+            self._engage(reason, stored.detail)
+            self.spawn(self.executor.kill(f"kill switch: {reason.value}", flatten=False))
+        else:
+            await self.release()
+
+    async def _flush(self) -> bool:
+        return await self.flusher.flush()
+
+    def _storage_failed(self, detail: str) -> None:
+        if self.kill_switch.on:
+            return
+        # engaged now; the cancels (which may need the failing store) in a task
+        self._engage(KillReason.STORAGE, detail)
+        self.spawn(self.executor.kill(f"kill switch: {KillReason.STORAGE.value}", flatten=False))
+
+    @property
+    def flush_failures(self) -> int:
+        return self.flusher.failures
 
     async def wait_idle(self) -> None:
         """Until the tasks it spawned are done (tests; the end of a virtual run)."""

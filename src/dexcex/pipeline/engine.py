@@ -292,8 +292,11 @@ class Engine:
             mark = source.drained
             now = self.clock.now_ms()
             await self.deliver(self.step(items, now))  # type: ignore[arg-type]
-            self.done_through_ms = now - self.reorder.window_ms
-            self.done_drained = mark
+            if not self._held:
+                # only what is stored is done: a relay acknowledges up to these marks, and
+                # a crash while signals are held must find their events unacknowledged
+                self.done_through_ms = now - self.reorder.window_ms
+                self.done_drained = mark
         await self._keep_house(now)
         return True
 

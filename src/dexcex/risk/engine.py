@@ -23,6 +23,7 @@ from dexcex.domain import (
     Signal,
     SignalStatus,
 )
+from dexcex.risk.limits import limit_reasons
 from dexcex.risk.regime import RegimeState
 from dexcex.risk.slippage import walk_book
 from dexcex.risk.state import PoolState, PortfolioState
@@ -175,15 +176,5 @@ class RiskEngine:
     def _limit_checks(
         self, signal: Signal, portfolio: PortfolioState, notional: float, reasons: _Reasons
     ) -> None:
-        p = self.p
-        total = portfolio.exposure_usd + notional
-        if total > p.max_exposure_usd:
-            reasons.add(R.EXPOSURE, f"exposure {total:,.0f} > {p.max_exposure_usd:,.0f}")
-        asset = portfolio.by_asset_usd.get(signal.asset_id, 0.0) + notional
-        if asset > p.max_per_asset_usd:
-            reasons.add(
-                R.ASSET_EXPOSURE,
-                f"{signal.asset_id} exposure {asset:,.0f} > {p.max_per_asset_usd:,.0f}",
-            )
-        if portfolio.daily_pnl_usd <= -p.max_daily_loss_usd:
-            reasons.add(R.DAILY_LOSS, f"daily loss {portfolio.daily_pnl_usd:,.2f} hit the limit")
+        for code, why in limit_reasons(self.p, portfolio, signal.asset_id, notional):
+            reasons.add(code, why)

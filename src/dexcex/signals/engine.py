@@ -18,9 +18,10 @@ A short on a spot-only venue is kept and marked not executable.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from dexcex.analytics.liquidity import LiquidityReading
-from dexcex.analytics.orderflow import OrderFlowReading
+from dexcex.analytics.orderflow import OrderFlowReading, WindowFlow
 from dexcex.analytics.volume_price import VolumePriceReading
 from dexcex.config.core_settings import SignalSettings
 from dexcex.domain import (
@@ -38,7 +39,7 @@ from dexcex.risk.regime import RegimeState
 from dexcex.risk.slippage import walk_book
 from dexcex.signals.scoring import Scores, confidence, expected_move_bps
 
-__all__ = ["SignalEngine", "signal_id"]
+__all__ = ["SignalEngine", "Trigger", "signal_id"]
 
 F = FilterReason
 
@@ -54,6 +55,32 @@ def signal_id(asset_id: str, ts: int, direction: Direction) -> str:
     """Deterministic: the same input always gives the same ids (replay, evaluation)."""
     h = hashlib.blake2b(f"{asset_id}|{ts}|{direction.value}".encode(), digest_size=4).hexdigest()
     return f"sig_{ts}_{h}"
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """Everything the core knows when an asset's order flow triggers: where it would trade,
+    the DEX readings, the CEX book and regime, and when it happened."""
+
+    asset_id: str
+    venue: VenueId
+    symbol: str
+    spot_only: bool
+    ts: int
+    source: str
+    chain: Chain
+    flow: OrderFlowReading
+    trigger_event_ts: int
+    trigger_recv_ts: int
+    pool: str | None
+    dex_price: float | None
+    liquidity: LiquidityReading | None
+    vp: VolumePriceReading
+    large_threshold_usd: float
+    book: OrderBook | None
+    regime: RegimeState
+    last_dex_ts: int
+    notional_usd: float
 
 
 class SignalEngine:
@@ -84,159 +111,107 @@ class SignalEngine:
         c = self._covering.get((asset_id, direction))
         return (c[0], sorted(c[1])) if c else None
 
-    def build(
-        self,
-        *,
-        asset_id: str,
-        venue: VenueId,
-        symbol: str,
-        spot_only: bool,
-        ts: int,
-        source: str,
-        chain: Chain,
-        flow: OrderFlowReading,
-        trigger_event_ts: int,
-        trigger_recv_ts: int,
-        pool: str | None,
-        dex_price: float | None,
-        liquidity: LiquidityReading | None,
-        vp: VolumePriceReading,
-        large_threshold_usd: float,
-        book: OrderBook | None,
-        regime: RegimeState,
-        last_dex_ts: int,
-        notional_usd: float,
-    ) -> Signal:
+    def build(self, t: Trigger) -> Signal:
+        """The scored, filtered signal of one trigger."""
         p = self.p
-        d = flow.direction
+        d = t.flow.direction
         direction = Direction.LONG if d > 0 else Direction.SHORT
-        key = (asset_id, d)
-        liq_bps_s = 0.0
-        if liquidity is not None and liquidity.liquidity_usd > 0:
-            liq_bps_s = liquidity.velocity_usd_s / liquidity.liquidity_usd * 1e4
-        lead = vp.lead
-        lead_q = 5.0 * lead.best_corr if lead and lead.significant and lead.best_lag_s > 0 else 0.0
-        scores = Scores.aligned(
-            d,
-            flow.imbalance_z,
-            liq_bps_s,
-            bool(liquidity and liquidity.drain),
-            vp.accumulation,
-            vp.smart_money,
-            flow.buy_concentration if d > 0 else flow.sell_concentration,
-            lead_q,
-        )
+        key = (t.asset_id, d)
+        scores, liq_bps_s = _scores(t.flow, t.liquidity, t.vp)
         conf = confidence(scores, p.weights)
-        sigma = regime.sigma_bps(p.horizon_s)
+        sigma = t.regime.sigma_bps(p.horizon_s)
         move = expected_move_bps(conf, sigma, p.move_multiplier)
-        trig = flow.window(flow.trigger_span_s)
-        cex = None
-        cost = 2 * self.taker_fee_bps
-        if book is not None and book.mid is not None:
-            bid_d, ask_d = book.depth_quote(100)
-            assert book.best_bid is not None and book.best_ask is not None
-            cex = CexContext(
-                book.best_bid,
-                book.best_ask,
-                book.mid,
-                book.spread_bps or 0.0,
-                bid_d,
-                ask_d,
-                book.ts_event,
-            )
-            walk = walk_book(book, direction.entry_side, notional_usd / book.mid)
-            # entry slippage (half the spread included) plus the exit's half spread
-            cost += (walk.slippage_bps if walk else 0.0) + (book.spread_bps or 0.0) / 2
-        cost = max(cost, _MIN_COST_BPS)
-        status, code, reason = SignalStatus.NEW, None, None
-        executable = True
-        if direction is Direction.SHORT and spot_only:
-            executable, code, reason = False, F.SHORT_ON_SPOT, "short on a spot-only venue"
-        stale = self._stale_reason(ts, last_dex_ts, book)
-        if stale:
-            status, (code, reason) = SignalStatus.FILTERED, stale
-        elif conf < p.min_confidence:
-            status, code = SignalStatus.FILTERED, F.LOW_CONFIDENCE
-            reason = f"confidence {conf:.2f} < {p.min_confidence:g}"
-        elif move <= cost:
-            status, code = SignalStatus.FILTERED, F.MOVE_BELOW_COST
-            reason = f"expected move {move:.1f} bps <= cost {cost:.1f}"
+        trig = t.flow.window(t.flow.trigger_span_s)
+        cex, cost = self._cex_and_cost(t.book, direction, t.notional_usd)
+        executable = not (direction is Direction.SHORT and t.spot_only)
+        status, code, reason = self._verdict(t.ts, t.last_dex_ts, t.book, conf, move, cost)
+        if not executable and code is None:
+            code, reason = F.SHORT_ON_SPOT, "short on a spot-only venue"
         # A passed signal silences the asset and direction for the cooldown; a filtered
         # one only for ``recheck_s``, so an anomaly that firms up is looked at again.
-        quiet = p.cooldown_s if status is SignalStatus.NEW else p.recheck_s
-        self._quiet_until[key] = ts + int(quiet * 1000)
-        features = {
-            **{f"w{w.span_s}_imbalance": w.imbalance for w in flow.windows},
-            **{f"w{w.span_s}_buy_usd": w.buy_usd for w in flow.windows},
-            **{f"w{w.span_s}_sell_usd": w.sell_usd for w in flow.windows},
-            **{f"w{w.span_s}_trades": float(w.buys + w.sells) for w in flow.windows},
-            **{f"w{w.span_s}_large_share": w.large_share for w in flow.windows},
-            "imbalance_z": flow.imbalance_z,
-            "intensity": flow.intensity,
-            "distinct_buyers": _or(flow.distinct_buyers),
-            "buy_concentration": _or(flow.buy_concentration),
-            "sell_concentration": _or(flow.sell_concentration),
-            "baseline_usd_per_s": flow.baseline_usd_per_s,
-            "large_trade_usd": large_threshold_usd if large_threshold_usd < 1e300 else -1.0,
-            "surge": vp.surge,
-            "price_change_bps": vp.price_change_bps,
-            "expected_impact_bps": vp.expected_impact_bps,
-            "absorption": vp.absorption,
-            "accumulation": vp.accumulation,
-            "smart_money": _or(vp.smart_money, 0.0),
-            "lead_lag_s": float(lead.best_lag_s) if lead else 0.0,
-            "lead_corr": lead.best_corr if lead else 0.0,
-            "liq_velocity_bps_s": liq_bps_s,
-            "liq_drawdown_pct": liquidity.drawdown_pct if liquidity else 0.0,
-            "vol_bps_sqrt_s": regime.vol_bps_sqrt_s,
-            "trend_bps_min": regime.trend_bps_min,
-            "market_trend_bps_min": regime.market_trend_bps_min,
-            "sigma_horizon_bps": sigma,
-            "cost_bps": cost,
-            **{f"score_{k}": v for k, v in scores.as_dict().items()},
-        }
-        sid = signal_id(asset_id, ts, direction)
-        self._covering[key] = (sid, {source})
+        self._quiet_until[key] = t.ts + int(
+            (p.cooldown_s if status is SignalStatus.NEW else p.recheck_s) * 1000
+        )
+        features = _features(
+            t.flow,
+            t.vp,
+            t.liquidity,
+            t.regime,
+            scores,
+            t.large_threshold_usd,
+            liq_bps_s,
+            sigma,
+            cost,
+        )
+        sid = signal_id(t.asset_id, t.ts, direction)
+        self._covering[key] = (sid, {t.source})
         return Signal(
             id=sid,
-            ts=ts,
-            asset_id=asset_id,
-            venue=venue,
-            symbol=symbol,
+            ts=t.ts,
+            asset_id=t.asset_id,
+            venue=t.venue,
+            symbol=t.symbol,
             direction=direction,
             confidence=conf,
             expected_move_bps=move,
             priority=conf * move / cost,
             status=status,
             executable=executable,
-            trigger_ts_event=trigger_event_ts,
-            trigger_ts_recv=trigger_recv_ts,
-            dex=DexContext(
-                chain=chain,
-                pool=pool,
-                dex_price_usd=dex_price,
-                imbalance=trig.imbalance,
-                buy_volume_usd=trig.buy_usd,
-                sell_volume_usd=trig.sell_usd,
-                window_s=trig.span_s,
-                liquidity_velocity=liquidity.velocity_usd_s if liquidity else 0.0,
-                liquidity_acceleration=liquidity.acceleration_usd_s2 if liquidity else 0.0,
-                volume_price_score=scores.volume_price,
-                scores={
-                    "orderflow": scores.orderflow,
-                    "liquidity": scores.liquidity,
-                    "volume_price": scores.volume_price,
-                    "smart_money": scores.smart_money,
-                    "concentration": scores.concentration,
-                    "lead": scores.lead,
-                },
-            ),
+            trigger_ts_event=t.trigger_event_ts,
+            trigger_ts_recv=t.trigger_recv_ts,
+            dex=_dex_context(t.chain, t.pool, t.dex_price, trig, t.liquidity, scores),
             cex=cex,
             status_reason=reason,
-            expires_ts=ts + int(p.expiry_s * 1000),
-            features={k: float(v) for k, v in features.items()},
+            expires_ts=t.ts + int(p.expiry_s * 1000),
+            features=features,
             status_code=code,
         )
+
+    def _cex_and_cost(
+        self, book: OrderBook | None, direction: Direction, notional_usd: float
+    ) -> tuple[CexContext | None, float]:
+        """The CEX side at signal time, and the round trip's cost in bps: fees, the
+        entry's slippage walking the book (half the spread included), the exit's half
+        spread."""
+        cost = 2 * self.taker_fee_bps
+        if book is None or book.mid is None:
+            return None, max(cost, _MIN_COST_BPS)
+        bid_d, ask_d = book.depth_quote(100)
+        assert book.best_bid is not None and book.best_ask is not None
+        cex = CexContext(
+            book.best_bid,
+            book.best_ask,
+            book.mid,
+            book.spread_bps or 0.0,
+            bid_d,
+            ask_d,
+            book.ts_event,
+        )
+        walk = walk_book(book, direction.entry_side, notional_usd / book.mid)
+        cost += (walk.slippage_bps if walk else 0.0) + (book.spread_bps or 0.0) / 2
+        return cex, max(cost, _MIN_COST_BPS)
+
+    def _verdict(
+        self,
+        ts: int,
+        last_dex_ts: int,
+        book: OrderBook | None,
+        conf: float,
+        move: float,
+        cost: float,
+    ) -> tuple[SignalStatus, FilterReason | None, str | None]:
+        """NEW, or FILTERED with the first filter that stopped it."""
+        p = self.p
+        stale = self._stale_reason(ts, last_dex_ts, book)
+        if stale:
+            return SignalStatus.FILTERED, stale[0], stale[1]
+        if conf < p.min_confidence:
+            why = f"confidence {conf:.2f} < {p.min_confidence:g}"
+            return SignalStatus.FILTERED, F.LOW_CONFIDENCE, why
+        if move <= cost:
+            why = f"expected move {move:.1f} bps <= cost {cost:.1f}"
+            return SignalStatus.FILTERED, F.MOVE_BELOW_COST, why
+        return SignalStatus.NEW, None, None
 
     def _stale_reason(
         self, ts: int, last_dex_ts: int, book: OrderBook | None
@@ -250,3 +225,104 @@ class SignalEngine:
         if age > p.stale_cex_s * 1000:
             return F.STALE_BOOK, f"stale CEX book ({age / 1000:.0f} s)"
         return None
+
+
+def _features(
+    flow: OrderFlowReading,
+    vp: VolumePriceReading,
+    liquidity: LiquidityReading | None,
+    regime: RegimeState,
+    scores: Scores,
+    large_threshold_usd: float,
+    liq_bps_s: float,
+    sigma: float,
+    cost: float,
+) -> dict[str, float]:
+    """The signal's feature vector: every reading it was scored on, by name (the export's
+    columns, the models' inputs)."""
+    lead = vp.lead
+    features = {
+        **{f"w{w.span_s}_imbalance": w.imbalance for w in flow.windows},
+        **{f"w{w.span_s}_buy_usd": w.buy_usd for w in flow.windows},
+        **{f"w{w.span_s}_sell_usd": w.sell_usd for w in flow.windows},
+        **{f"w{w.span_s}_trades": float(w.buys + w.sells) for w in flow.windows},
+        **{f"w{w.span_s}_large_share": w.large_share for w in flow.windows},
+        "imbalance_z": flow.imbalance_z,
+        "intensity": flow.intensity,
+        "distinct_buyers": _or(flow.distinct_buyers),
+        "buy_concentration": _or(flow.buy_concentration),
+        "sell_concentration": _or(flow.sell_concentration),
+        "baseline_usd_per_s": flow.baseline_usd_per_s,
+        "large_trade_usd": large_threshold_usd if large_threshold_usd < 1e300 else -1.0,
+        "surge": vp.surge,
+        "price_change_bps": vp.price_change_bps,
+        "expected_impact_bps": vp.expected_impact_bps,
+        "absorption": vp.absorption,
+        "accumulation": vp.accumulation,
+        "smart_money": _or(vp.smart_money, 0.0),
+        "lead_lag_s": float(lead.best_lag_s) if lead else 0.0,
+        "lead_corr": lead.best_corr if lead else 0.0,
+        "liq_velocity_bps_s": liq_bps_s,
+        "liq_drawdown_pct": liquidity.drawdown_pct if liquidity else 0.0,
+        "vol_bps_sqrt_s": regime.vol_bps_sqrt_s,
+        "trend_bps_min": regime.trend_bps_min,
+        "market_trend_bps_min": regime.market_trend_bps_min,
+        "sigma_horizon_bps": sigma,
+        "cost_bps": cost,
+        **{f"score_{k}": v for k, v in scores.as_dict().items()},
+    }
+    return {k: float(v) for k, v in features.items()}
+
+
+def _dex_context(
+    chain: Chain,
+    pool: str | None,
+    dex_price: float | None,
+    trig: WindowFlow,
+    liquidity: LiquidityReading | None,
+    scores: Scores,
+) -> DexContext:
+    return DexContext(
+        chain=chain,
+        pool=pool,
+        dex_price_usd=dex_price,
+        imbalance=trig.imbalance,
+        buy_volume_usd=trig.buy_usd,
+        sell_volume_usd=trig.sell_usd,
+        window_s=trig.span_s,
+        liquidity_velocity=liquidity.velocity_usd_s if liquidity else 0.0,
+        liquidity_acceleration=liquidity.acceleration_usd_s2 if liquidity else 0.0,
+        volume_price_score=scores.volume_price,
+        scores={
+            "orderflow": scores.orderflow,
+            "liquidity": scores.liquidity,
+            "volume_price": scores.volume_price,
+            "smart_money": scores.smart_money,
+            "concentration": scores.concentration,
+            "lead": scores.lead,
+        },
+    )
+
+
+def _scores(
+    flow: OrderFlowReading, liquidity: LiquidityReading | None, vp: VolumePriceReading
+) -> tuple[Scores, float]:
+    """The per-input scores, aligned with the flow's direction, and the liquidity
+    velocity in bps of the pool per second they were computed from."""
+    d = flow.direction
+    liq_bps_s = 0.0
+    if liquidity is not None and liquidity.liquidity_usd > 0:
+        liq_bps_s = liquidity.velocity_usd_s / liquidity.liquidity_usd * 1e4
+    lead = vp.lead
+    lead_q = 5.0 * lead.best_corr if lead and lead.significant and lead.best_lag_s > 0 else 0.0
+    scores = Scores.aligned(
+        d,
+        flow.imbalance_z,
+        liq_bps_s,
+        bool(liquidity and liquidity.drain),
+        vp.accumulation,
+        vp.smart_money,
+        flow.buy_concentration if d > 0 else flow.sell_concentration,
+        lead_q,
+    )
+    return scores, liq_bps_s
