@@ -153,6 +153,9 @@ def test_accuracy_exclusion_is_configurable(monkeypatch: pytest.MonkeyPatch) -> 
         ('[bus]\nredis_url = "redis://:r3dis-pw-123@cache:6379/0"\n', "DEXCEX_BUS__REDIS_URL"),
         ('[store]\nurl = "postgresql://u@db/x?password=q-pw-123"\n', "DEXCEX_STORE__URL"),
         ('[alerts]\nwebhook_url = "https://hooks.example/T0/B0/tok"\n', "ALERTS__WEBHOOK_URL"),
+        ('[store]\nurl = "postgresql://u@db/x?sslpassword=k-pw-9"\n', "DEXCEX_STORE__URL"),
+        ('[bus]\nredis_url = "redis://cache:6379/0?auth_token=t-9"\n', "DEXCEX_BUS__REDIS_URL"),
+        ('[bus]\nredis_url = "redis://:pw@[::1/0"\n', "DEXCEX_BUS__REDIS_URL"),
     ],
 )
 def test_urls_holding_secrets_are_refused_in_files(tmp_path: Path, toml: str, needle: str) -> None:
@@ -177,6 +180,22 @@ def test_redis_and_query_passwords_are_masked_in_show_and_logs(
     structlog.get_logger("t").info("bus", url=s.bus.redis_url, db=s.store.url)
     err = capsys.readouterr().err
     assert "r3dis-pw-123" not in err and "q-pw-4567" not in err
+
+
+def test_a_section_that_is_not_a_table_is_one_clear_error(tmp_path: Path) -> None:
+    cfg = write(tmp_path / "s.toml", 'store = "postgresql://db/x"\n')
+    with pytest.raises(ConfigError, match=r"\[store\] must be a table"):
+        load_settings(cfg)
+
+
+def test_secret_query_parameters_by_any_name_and_encoding_are_masked() -> None:
+    from dexcex.config.secrets import mask_url, url_secrets
+
+    url = "postgresql://u:p%40ss@db/x?api_key=k1&sslpassword=k2&application_name=app"
+    assert set(url_secrets(url)) >= {"p%40ss", "p@ss", "k1", "k2"}
+    masked = mask_url(url)
+    assert "k1" not in masked and "k2" not in masked and "p%40ss" not in masked
+    assert "application_name=app" in masked
 
 
 @pytest.mark.parametrize("value", ["inf", "nan"])

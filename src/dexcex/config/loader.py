@@ -90,7 +90,10 @@ _URLS = (("store", "url", "STORE__URL"), ("bus", "redis_url", "BUS__REDIS_URL"))
 
 def _reject_url_secrets(data: Mapping[str, Any], label: str) -> None:
     for section, key, env in _URLS:
-        url = data.get(section, {}).get(key)
+        table = data.get(section, {})
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{label}: [{section}] must be a table, not {table!r}")
+        url = table.get(key)
         if section == "store" and isinstance(url, str):
             try:
                 make_url(url)

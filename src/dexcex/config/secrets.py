@@ -3,12 +3,14 @@ masked for display, and refused in config files."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 __all__ = ["MASK", "mask_url", "url_secrets"]
 
 MASK = "***"
-_SECRET_PARAMS = frozenset({"password", "pass", "pwd", "passwd", "token", "secret", "key"})
+# a query parameter whose name holds one of these is a secret (sslpassword, api_key,
+# access_token, auth_token …)
+_SECRET_PARTS = ("pass", "pwd", "token", "secret", "key", "auth", "credential", "signature")
 
 
 def url_secrets(url: str) -> list[str]:
@@ -18,10 +20,11 @@ def url_secrets(url: str) -> list[str]:
         parts = urlsplit(url)
         password = parts.password
     except ValueError:
-        return []
+        return [url]  # unreadable: all of it is treated as a secret (refused, scrubbed)
     out = [password] if password else []
     out += [v for k, v in parse_qsl(parts.query, keep_blank_values=False) if _secret(k)]
-    return out
+    # scrubbed as written and as decoded: a log may carry either form
+    return out + [unquote(v) for v in out if unquote(v) != v]
 
 
 def mask_url(url: str) -> str:
@@ -44,4 +47,5 @@ def mask_url(url: str) -> str:
 
 
 def _secret(name: str) -> bool:
-    return name.lower() in _SECRET_PARAMS
+    low = name.lower()
+    return any(part in low for part in _SECRET_PARTS)
