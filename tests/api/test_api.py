@@ -332,6 +332,8 @@ def test_the_page_and_its_vendored_chart_library_are_served(rig: Rig) -> None:
     for path in ("/static/app.js", "/static/style.css", "/static/vendor/uPlot.iife.min.js"):
         assert rig.client.get(path).status_code == 200, path
     assert "cdn" not in page.text.lower()
+    icon = rig.client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg")
 
 
 def test_the_vendored_files_are_the_ones_npm_pinned() -> None:

@@ -103,6 +103,10 @@ def create_app(g: Glance, hub: Hub, token: str, static_dir: Path | None = None) 
     def index() -> Response:
         return FileResponse(static / "index.html", headers={"Cache-Control": "no-store"})
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:  # browsers ask for it whatever the page links
+        return FileResponse(static / "static" / "favicon.svg", media_type="image/svg+xml")
+
     if (static / "static").is_dir():
         app.mount("/static", StaticFiles(directory=static / "static"), name="static")
     return app

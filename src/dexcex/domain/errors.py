@@ -25,12 +25,14 @@ from __future__ import annotations
 __all__ = [
     "AuthError",
     "ConfigError",
+    "DatabaseUnreachable",
     "DexcexError",
     "DomainValidationError",
     "GiveUp",
     "InvalidInput",
     "NotFound",
     "OrderOutcomeUnknown",
+    "PortInUse",
     "RateLimited",
     "Rejected",
     "RetryLater",
@@ -107,6 +109,14 @@ class Stop(DexcexError):
 
 class ConfigError(Stop):
     """The configuration is invalid or unsafe; the message names the field and its source."""
+
+
+class DatabaseUnreachable(Stop):
+    """The database cannot be opened: not running, wrong address or credentials."""
+
+
+class PortInUse(Stop):
+    """The port a server was to listen on is taken (by another process, often a dexcex)."""
 
 
 class AuthError(Stop):
