@@ -242,8 +242,8 @@ async def test_every_panel_shows_the_running_engine_at_both_sizes(engine: Runnin
         await expect(page.locator("#m-day .val")).to_contain_text("USDT")
         await expect(page.locator("#events li.fill").first).to_be_visible()
 
-        # the drill-down of a signal
-        await page.locator("#feed li").first.click()
+        # the drill-down of a DEX-led signal
+        await page.locator("#feed li:has-text('DEX-led')").first.click()
         body = page.locator("#drill-body")
         await expect(body.locator("h4").first).to_contain_text("confidence", timeout=5_000)
         await expect(body).to_contain_text("latency per hop")

@@ -285,6 +285,12 @@ function onPrice(p) {
   if (t) paintTilePrices(t, a);
 }
 
+// a price range around the data (uPlot's default starts a lone point's range at zero)
+function padded(_u, min, max) {
+  if (min === null || max === null || !isFinite(min) || !isFinite(max)) return [0, 1];
+  const pad = max > min ? (max - min) * 0.1 : Math.abs(max) * 0.001 || 1e-9;
+  return [min - pad, max + pad];
+}
 const AXIS = { stroke: "#8b96a3", grid: { stroke: "#262f3a", width: 1 }, ticks: { stroke: "#262f3a" }, font: "10px system-ui" };
 function pushPoint(id, dex, cex) {
   let s = state.series.get(id);
@@ -300,7 +306,7 @@ function pushPoint(id, dex, cex) {
     u = new uPlot({
       width, height: 96, cursor: { show: false }, select: { show: false },
       legend: { show: true, live: false },
-      scales: { x: { time: true }, dex: { auto: true }, cex: { auto: true } },
+      scales: { x: { time: true }, dex: { range: padded }, cex: { range: padded } },
       axes: [{ ...AXIS, size: 24, space: 70, values: (_u, v) => v.map((t) => hms(t * 1000).slice(3)) },
         { ...AXIS, scale: "dex", size: 58, space: 24, stroke: "#d29922", values: (_u, v) => v.map(fmtShort) },
         { ...AXIS, scale: "cex", side: 1, size: 58, space: 24, stroke: "#58a6ff", grid: { show: false }, values: (_u, v) => v.map(fmtShort) }],

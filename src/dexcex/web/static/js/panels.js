@@ -160,7 +160,7 @@ function renderEquity(points) {
       width, height: 130, cursor: { show: false }, select: { show: false },
       legend: { show: true, live: false },
       scales: { x: { time: true } },
-      axes: [{ stroke: "#8b96a3", grid: { stroke: "#262f3a" }, size: 28, values: (_u, v) => v.map((t) => hms(t * 1000).slice(0, 5)) },
+      axes: [{ stroke: "#8b96a3", grid: { stroke: "#262f3a" }, size: 28, space: 90, values: (_u, v) => v.map((t) => hms(t * 1000)) },
         { stroke: "#8b96a3", grid: { stroke: "#262f3a" }, size: 46, label: "USDT", labelSize: 14 }],
       series: [{}, { label: "cumulative P/L (USDT)", stroke: "#2fbf71", width: 1.5, fill: "rgba(47,191,113,.08)" }],
     }, data, box);
