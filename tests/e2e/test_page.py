@@ -256,6 +256,25 @@ async def test_every_panel_shows_the_running_engine_at_both_sizes(engine: Runnin
         await page.screenshot(path=str(out / "one-glance-1920.png"))
         assert (bad := await _serious_violations(page)) == [], "\n".join(bad)
 
+        # each light's hover says what the light says; the route light is its venue's
+        titles = await page.evaluate(
+            "[...document.querySelectorAll('.light')].map((l) => [l.dataset.light, l.title])"
+        )
+        word = {"green": "working", "amber": "degraded", "red": "down"}
+        assert titles and all(
+            t.split("\n")[0].split(": ", 1)[1].startswith(word[c]) for c, t in titles
+        ), titles
+        route = page.locator(".light[data-source='route']")
+        venue = page.locator(".light[data-source='mexc']")
+        assert await route.get_attribute("data-light") == await venue.get_attribute("data-light")
+
+        # Birdeye's outages raise alerts that show when they fired, then that they resolved
+        resolved = page.locator("#events li.resolved").first
+        await expect(resolved).to_contain_text(
+            re.compile(r"resolved: .* fired \d\d:\d\d:\d\d"), timeout=120_000
+        )
+        assert "firing" not in (await resolved.get_attribute("class") or "")
+
         # the kill switch, with its confirmation, then released
         await page.locator("#kill").click()
         await page.locator("#kill-ok").click()
