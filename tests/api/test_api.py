@@ -407,3 +407,18 @@ def test_the_drill_down_has_contributions_and_latency(rig: Rig) -> None:
         "order_to_ack",
     }
     assert d["latency_ms"]["dex_event_to_received"] == d["trigger_recv_ms"] - d["trigger_event_ms"]
+
+
+def test_an_api_process_can_pause_automatic_trading_of_the_engine(tmp_path: Path) -> None:
+    # what `--role api` forwards ("auto") is what the engine's command handler does
+    from dexcex.api.relay import OPS
+    from dexcex.roots.page import command_handler
+
+    assert "auto" in OPS
+    glance, service, _hub, _token = make_glance(tmp_path)
+    handle = command_handler(glance)
+    service.auto = True
+    answer = asyncio.run(handle("auto", {"on": False}))
+    assert answer.status == 200 and answer.body is not None
+    assert answer.body["auto_execute"] is False and service.auto is False
+    glance.stored.db.close()
