@@ -14,6 +14,8 @@
     │   └── NotFound                unknown order / signal / market
     └── Stop                        the process cannot go on like this: a human must act
         ├── ConfigError             invalid or unsafe configuration
+        ├── DatabaseUnreachable     the database cannot be opened (down, address, login)
+        ├── PortInUse               a server's port is taken by another process
         └── AuthError               missing or refused credentials
 
 Third-party exceptions (ccxt, httpx, websockets) are translated into this tree in
