@@ -334,6 +334,8 @@ def test_the_page_and_its_vendored_chart_library_are_served(rig: Rig) -> None:
     for path in ("/static/app.js", "/static/style.css", "/static/vendor/uPlot.iife.min.js"):
         assert rig.client.get(path).status_code == 200, path
     assert "cdn" not in page.text.lower()
+    icon = rig.client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg")
 
 
 def test_the_vendored_files_are_the_ones_npm_pinned() -> None:
@@ -359,3 +361,66 @@ def test_the_feed_reads_every_column_its_rows_show(rig: Rig) -> None:
     narrow = rig.db.signals.latest(10, columns=SIGNAL_OUT_COLUMNS)
     assert [_signal_out(a) for a in full] == [_signal_out(b) for b in narrow]
     assert any(a["risk_decision"] is not None for a in full)
+
+
+def priced_book(ts: int, bid: float, ask: float) -> OrderBook:
+    return OrderBook(
+        VenueId.MEXC, "WIF/USDT", (BookLevel(bid, 100.0),), (BookLevel(ask, 100.0),), 1, ts, ts
+    )
+
+
+def test_a_round_trip_shows_its_exits_then_its_history(rig: Rig) -> None:
+    rig.client.post("/api/signals/sig-00000001/execute", headers=auth(rig))
+    rig.service.on_event(book(T0 + 6_000))
+    pos = rig.client.get("/api/positions").json()[0]
+    avg = pos["avg_price"]
+    assert pos["take_profit"] == pytest.approx(avg * 1.008)  # 80 bps, the default
+    assert pos["stop_loss"] == pytest.approx(avg * 0.995)  # 50 bps
+    assert pos["exit_at_ms"] == pos["opened_ms"] + 900_000
+    assert rig.client.get("/api/history").json()["trades"] == []
+    for k in range(1, 6):  # the mid 1.6 % up: take profit, filled after the paper latency
+        rig.service.on_event(priced_book(T0 + 6_000 + k * 1_000, 2.55, 2.56))
+    asyncio.run(rig.service.tick(rig.clock.now_ms(), final=True))  # the journal written
+    h = rig.client.get("/api/history").json()
+    assert len(h["trades"]) == 1, h
+    t = h["trades"][0]
+    assert t["asset_id"] == "wif" and t["exit_reason"] == "take profit" and t["pnl"] > 0
+    assert t["exit"] == pytest.approx(2.55) and t["duration_s"] > 0
+    assert h["equity"] == [[t["closed_ms"], pytest.approx(t["pnl"])]]
+    assert h["by_asset"][0]["asset_id"] == "wif" and h["by_asset"][0]["trades"] == 1
+    assert h["by_origin"]["dex"]["round_trips"] == 1
+
+
+def test_automatic_trading_is_paused_and_resumed_with_the_token(rig: Rig) -> None:
+    assert rig.client.post("/api/auto", json={"on": True}).status_code == 401
+    r = rig.client.post("/api/auto", headers=auth(rig), json={"on": True})
+    assert r.status_code == 200 and r.json()["auto_execute"] is True and rig.service.auto
+    r = rig.client.post("/api/auto", headers=auth(rig), json={"on": False})
+    assert r.json()["auto_execute"] is False and not rig.service.auto
+
+
+def test_the_drill_down_has_contributions_and_latency(rig: Rig) -> None:
+    d = rig.client.get("/api/signals/sig-00000001").json()
+    assert d["contributions"]["bias"] == -1.5
+    assert set(d["latency_ms"]) == {
+        "dex_event_to_received",
+        "received_to_signal",
+        "signal_to_order",
+        "order_to_ack",
+    }
+    assert d["latency_ms"]["dex_event_to_received"] == d["trigger_recv_ms"] - d["trigger_event_ms"]
+
+
+def test_an_api_process_can_pause_automatic_trading_of_the_engine(tmp_path: Path) -> None:
+    # what `--role api` forwards ("auto") is what the engine's command handler does
+    from dexcex.api.relay import OPS
+    from dexcex.roots.page import command_handler
+
+    assert "auto" in OPS
+    glance, service, _hub, _token = make_glance(tmp_path)
+    handle = command_handler(glance)
+    service.auto = True
+    answer = asyncio.run(handle("auto", {"on": False}))
+    assert answer.status == 200 and answer.body is not None
+    assert answer.body["auto_execute"] is False and service.auto is False
+    glance.stored.db.close()

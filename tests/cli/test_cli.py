@@ -107,3 +107,48 @@ def test_paper_on_a_database_with_an_earlier_run_refuses_in_one_line(tmp_path: P
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1, proc.stderr
     assert "already holds 1 signals of these market hours" in lines[0]
+
+
+def test_an_unknown_table_suggests_the_key_meant(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[signals]\nmin_confidence = 0.5\n", encoding="utf-8")
+    proc = run_cli("--config", str(cfg), "config", "show")
+    assert proc.returncode == 2
+    assert "signals: unknown setting (did you mean core.signals?)" in proc.stderr
+    cfg.write_text("[core.signals]\nmin_confidense = 0.5\n", encoding="utf-8")
+    proc = run_cli("--config", str(cfg), "config", "show")
+    assert "did you mean core.signals.min_confidence?" in proc.stderr
+
+
+def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    from tests.services import free_port
+
+    url = f"postgresql+psycopg://u:p@127.0.0.1:{free_port()}/x"  # nothing listens there
+    proc = run_cli("report", env={"DEXCEX_STORE__URL": url, "DEXCEX_LOG__LEVEL": "ERROR"})
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: cannot open the database: ")
+    assert "Background on this error" not in proc.stderr and "config error" not in proc.stderr
+
+
+def test_report_on_an_empty_database_says_what_to_run_first(tmp_path: Path) -> None:
+    out = tmp_path / "rep"
+    proc = run_cli("report", "--out", str(out), env={"DEXCEX_DATA_DIR": str(tmp_path / "d")})
+    assert proc.returncode == 1, proc.stderr
+    assert "nothing to report" in proc.stderr and "dexcex paper" in proc.stderr
+    assert not (out / "report.png").exists() and "Warning" not in proc.stderr
+
+
+def test_a_busy_port_is_one_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {"DEXCEX_DATA_DIR": str(tmp_path / "d"), "DEXCEX_LOG__LEVEL": "ERROR"}
+        proc = run_cli("demo", "--port", str(port), "--seconds", "5", env=env)
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+    assert f"port {port} on 127.0.0.1 is in use" in lines[0] and "--port" in lines[0]
+    assert "Errno" not in proc.stderr

@@ -111,6 +111,6 @@ def test_run_refuses_an_unknown_market() -> None:
 
 
 def test_demo_runs_the_engine_on_the_simulator_in_paper_mode() -> None:
-    res = CliRunner().invoke(app, ["demo", "--seconds", "5"])
+    res = CliRunner().invoke(app, ["demo", "--seconds", "5", "--port", "0"])
     assert res.exit_code == 0, res.output
     assert "sim market" in res.output and "mexc:book:WIF/USDT" in res.output

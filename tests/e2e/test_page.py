@@ -78,6 +78,8 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningEng
             # the light under test is the outage's: a source kept out for disagreeing
             # prices also shows amber (tests/monitor/test_accuracy.py covers the exclusion)
             "DEXCEX_ACCURACY__MIN_SHARE": "0",
+            # round trips close within a minute of market time, so the history fills
+            "DEXCEX_EXECUTION__EXIT_AFTER_S": "30",
         },
     )
     yield e  # type: ignore[misc]
@@ -148,6 +150,156 @@ async def test_signals_click_fill_lights_and_a_phone(engine: RunningEngine, page
 
 def test_readme_screenshot_is_committed() -> None:
     # The README shows the page as the e2e test saw it; refresh with
-    # `cp artifacts/one-glance-1600.png docs/one-glance.png` after a visible change.
+    # `cp artifacts/one-glance-1920.png docs/one-glance.png` after a visible change.
     png = Path(__file__).parents[2] / "docs" / "one-glance.png"
     assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --- the trader's panels ------------------------------------------------------------------------
+
+
+async def _trade_one(page: object) -> None:
+    """Click an approved signal (whichever the feed offers) and wait for its fill."""
+    from playwright.async_api import Page, expect
+
+    assert isinstance(page, Page)
+    button = page.locator("#feed li[data-approved='1'] button[data-action=execute]:enabled")
+    await expect(button.first).to_be_visible(timeout=180_000)
+    row_id = await button.first.locator("xpath=ancestor::li").get_attribute("id")
+    await button.first.click()
+    await expect(page.locator(f"#{row_id} .fill")).to_contain_text("filled", timeout=5_000)
+
+
+async def _aligned(page: object) -> list[tuple[str, float]]:
+    """(column, |header x − cell x|) for each column of the feed, on the first row: left
+    edges, or right edges where the column is right-aligned."""
+    assert hasattr(page, "evaluate")
+    return await page.evaluate(
+        """() => {
+        const row = [...document.querySelectorAll('#feed li')].find((li) => !li.hidden);
+        return ['age', 'asset', 'dir', 'conf', 'move', 'slip'].map((c) => {
+          const h = document.querySelector('#feed-cols .' + c).getBoundingClientRect();
+          const d = row.querySelector('.' + c).getBoundingClientRect();
+          const right = getComputedStyle(row.querySelector('.' + c)).textAlign === 'right';
+          return [c, Math.abs(right ? h.right - d.right : h.left - d.left)];
+        });
+      }"""
+    )
+
+
+async def _serious_violations(page: object) -> list[str]:
+    from axe_playwright_python.async_playwright import Axe
+
+    results = await Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}"
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
+
+
+async def test_every_panel_shows_the_running_engine_at_both_sizes(engine: RunningEngine) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    out = artifacts()
+    errors: list[str] = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        ctx = await browser.new_context(viewport={"width": 1920, "height": 1080})
+        page = await ctx.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        await page.goto(f"{engine.url}#token={engine.token}")
+        await expect(page.locator("#conn")).to_have_text("live", timeout=15_000)
+
+        # a trade, then its round trip (the time exit is 30 market s away)
+        await _trade_one(page)
+        await expect(page.locator("#history tbody tr").first).to_be_visible(timeout=60_000)
+        first_trip = page.locator("#history tbody tr").first
+        await expect(first_trip.locator("td").nth(7)).to_have_text(
+            re.compile("time exit|take profit|stop loss")
+        )
+        await _trade_one(page)  # an open one, for the positions panel
+        await expect(page.locator("#positions tbody tr").first).to_be_visible(timeout=5_000)
+        pos = page.locator("#positions tbody tr").first
+        await expect(pos.locator(".countdown")).to_have_text(re.compile(r"^\d+s$|^\dm\d\ds$"))
+        await expect(pos.locator(".tpsl")).to_have_text(re.compile(r"\d.* / .*\d"))
+
+        # the other panels, each from the engine
+        await expect(page.locator("#tiles .tile")).to_have_count(6)
+        await expect(page.locator("#tiles .tile .basis").first).to_have_text(
+            re.compile(r"basis [+-]?\d+ bp")
+        )
+        await expect(page.locator("#tiles .tile .chart canvas").first).to_be_attached()
+        await expect(page.locator("#equity canvas")).to_be_attached()
+        dex = page.locator("#split tbody tr").first
+        await expect(dex.locator("td").first).to_have_text("DEX-led")
+        assert int(await dex.locator("td").nth(3).inner_text()) >= 1  # round trips
+        await expect(page.locator("#by-asset tbody tr").first.locator("td").nth(1)).to_have_text(
+            re.compile(r"^\d+$")
+        )
+        await expect(page.locator("#m-exposure .val")).to_have_text(re.compile(r"\$\d+ / \$\d+"))
+        await expect(page.locator("#m-day .val")).to_contain_text("USDT")
+        await expect(page.locator("#events li.fill").first).to_be_visible()
+
+        # the drill-down of a DEX-led signal
+        await page.locator("#feed li:has-text('DEX-led')").first.click()
+        body = page.locator("#drill-body")
+        await expect(body.locator("h4").first).to_contain_text("confidence", timeout=5_000)
+        await expect(body).to_contain_text("latency per hop")
+        await expect(body).to_contain_text("DEX event → received")
+        await expect(body.locator(".contrib li").first).to_contain_text("bias")
+
+        # headers over their cells, no serious accessibility fault, no horizontal scroll
+        drift = await _aligned(page)
+        assert all(d <= 2 for _, d in drift), drift
+        await page.screenshot(path=str(out / "one-glance-1920.png"))
+        assert (bad := await _serious_violations(page)) == [], "\n".join(bad)
+
+        # each light's hover says what the light says; the route light is its venue's
+        titles = await page.evaluate(
+            "[...document.querySelectorAll('.light')].map((l) => [l.dataset.light, l.title])"
+        )
+        word = {"green": "working", "amber": "degraded", "red": "down"}
+        assert titles and all(
+            t.split("\n")[0].split(": ", 1)[1].startswith(word[c]) for c, t in titles
+        ), titles
+        route = page.locator(".light[data-source='route']")
+        venue = page.locator(".light[data-source='mexc']")
+        assert await route.get_attribute("data-light") == await venue.get_attribute("data-light")
+
+        # Birdeye's outages raise alerts that show when they fired, then that they resolved
+        resolved = page.locator("#events li.resolved").first
+        await expect(resolved).to_contain_text(
+            re.compile(r"resolved: .* fired \d\d:\d\d:\d\d"), timeout=120_000
+        )
+        assert "firing" not in (await resolved.get_attribute("class") or "")
+
+        # the kill switch, with its confirmation, then released
+        await page.locator("#kill").click()
+        await page.locator("#kill-ok").click()
+        await expect(page.locator("#kill-state")).to_contain_text("KILL SWITCH ON", timeout=5_000)
+        await page.locator("#kill").click()
+        await page.locator("#kill-ok").click()
+        await expect(page.locator("#kill-state")).to_have_text("kill switch off", timeout=5_000)
+
+        # a reload keeps the history and the fills
+        await page.reload()
+        await expect(page.locator("#conn")).to_have_text("live", timeout=15_000)
+        await expect(page.locator("#history tbody tr").first).to_be_visible(timeout=5_000)
+        await expect(page.locator("#events li.fill").first).to_be_visible(timeout=5_000)
+
+        # a phone: stacked, nothing wider than the screen
+        await page.set_viewport_size({"width": 390, "height": 844})
+        await page.wait_for_timeout(300)
+        widths = await page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert widths[0] <= widths[1], widths
+        for panel in ("#feed-panel", "#drill", "#history-panel", "#perf-panel", "#riskbar"):
+            box = await page.locator(panel).bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, panel
+        await page.screenshot(path=str(out / "one-glance-390.png"), full_page=True)
+        assert (bad := await _serious_violations(page)) == [], "\n".join(bad)
+        await browser.close()
+    assert errors == [], errors

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from dexcex.domain import BookLevel, Chain, DexPrice, ManualClock, OrderBook, VenueId
+from dexcex.domain import (
+    BookLevel,
+    Chain,
+    DexFlowDelta,
+    DexPrice,
+    DexSwap,
+    ManualClock,
+    OrderBook,
+    Side,
+    VenueId,
+)
 from dexcex.monitor.accuracy import AccuracyMonitor, AccuracySettings
 from dexcex.pipeline.engine import Engine
 
@@ -106,3 +116,63 @@ def test_the_engine_keeps_an_excluded_source_from_the_core() -> None:
     eng.step(evs, T0 + 10)
     assert [getattr(e, "source", "book") for e in core.seen] == ["dexscreener", "book"]
     assert len(taps) == 3 and eng.excluded_events == 1
+
+
+# --- like with like: pool by pool, at one moment ---------------------------------------------
+
+
+def swap(pool: str, px: float, ts: int) -> DexSwap:
+    return DexSwap(
+        "wif", Chain.SOLANA, "raydium", pool, f"tx{ts}{pool}", "w", Side.BUY, 1.0, px, px,
+        px, px, ts, ts,
+    )  # fmt: skip
+
+
+def snapshot(pool: str, px: float, ts: int) -> DexFlowDelta:
+    return DexFlowDelta(
+        "wif", Chain.SOLANA, "raydium", pool, 20_000, 1, 1, 10.0, 5, 5, 100.0, px, ts, ts
+    )
+
+
+def polled_world(
+    mon: AccuracyMonitor, clock: ManualClock, seconds: int, pools: dict[str, float], *,
+    spike_every_s: int = 0, screener_off: float = 0.0,
+) -> None:  # fmt: skip
+    """Birdeye streams a swap per pool per second; DexScreener polls every 20 s; the CEX
+    book sits 40 bp over. ``spike_every_s``: a large swap moves the first pool 3 % for
+    3 s, until arbitrage brings it back."""
+    first = next(iter(pools))
+    for i in range(seconds):
+        clock.advance(1_000)
+        now = clock.now_ms()
+        for pool, px in pools.items():
+            spiking = spike_every_s and pool == first and i % spike_every_s < 3
+            mon.observe(swap(pool, px * 1.03 if spiking else px, now))
+            if i % 20 == 0:
+                mon.observe(snapshot(pool, px * (1 + screener_off), now - 1_500))
+        mon.observe(book(2.51, now))
+
+
+def test_a_polled_snapshot_is_not_held_against_the_swaps_that_came_after_it() -> None:
+    # Compared latest with latest, every spike of the streamed pool would count against
+    # Birdeye (the snapshot seconds older does not show it): at one moment, no one is wrong.
+    mon, clock, changes = monitor()
+    polled_world(mon, clock, 1_200, {"poolA": 2.50}, spike_every_s=15)
+    assert mon.share("birdeye") == 1.0 and mon.share("dexscreener") == 1.0
+    assert changes == []
+
+
+def test_pools_of_one_token_are_compared_pool_by_pool() -> None:
+    # a thin pool 1.6 % over the main one: each source is right about each pool
+    mon, clock, changes = monitor()
+    polled_world(mon, clock, 1_200, {"main": 2.50, "thin": 2.54})
+    assert mon.share("birdeye") == 1.0 and mon.share("dexscreener") == 1.0
+    assert changes == []
+
+
+def test_a_source_wrong_about_a_pool_is_still_excluded() -> None:
+    mon, clock, changes = monitor()
+    polled_world(mon, clock, 120, {"main": 2.50})  # the basis is learned while all agree
+    polled_world(mon, clock, 1_200, {"main": 2.50}, screener_off=0.03)
+    assert ("dexscreener", True) in changes and "birdeye" not in mon.excluded
+    assert mon.share("birdeye") == 1.0

@@ -27,9 +27,11 @@ from dexcex.api.hub import Hub
 from dexcex.api.schemas import (
     AlertOut,
     AssetOut,
+    AutoIn,
     ErrorOut,
     ExecuteIn,
     ExecuteOut,
+    HistoryOut,
     KillIn,
     OrderOut,
     PerformanceOut,
@@ -109,6 +111,10 @@ def create_app(g: Glance, hub: Hub, token: str, static_dir: Path | None = None) 
     def index() -> Response:
         return FileResponse(static / "index.html", headers={"Cache-Control": "no-store"})
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:  # browsers ask for it whatever the page links
+        return FileResponse(static / "static" / "favicon.svg", media_type="image/svg+xml")
+
     if (static / "static").is_dir():
         app.mount("/static", StaticFiles(directory=static / "static"), name="static")
     return app
@@ -187,6 +193,17 @@ def _control_routes(app: FastAPI, g: Glance, require_token: Any) -> None:
         ``flatten`` also closes positions); off releases it. It outlives a restart."""
         return RiskOut.model_validate(_answered(await g.kill(body)))
 
+    @app.post(
+        "/api/auto",
+        response_model=RiskOut,
+        tags=["execution"],
+        dependencies=[Depends(require_token)],
+        responses={409: {"model": ErrorOut, "description": "no engine to act on"}},
+    )
+    async def auto(body: AutoIn) -> RiskOut:
+        """Automatic trading of approved signals: on, or paused (a click still trades)."""
+        return RiskOut.model_validate(_answered(await g.set_auto(body.on)))
+
 
 def _state_routes(app: FastAPI, g: Glance) -> None:
     @app.get("/api/positions", response_model=list[PositionOut], tags=["execution"])
@@ -196,6 +213,12 @@ def _state_routes(app: FastAPI, g: Glance) -> None:
     @app.get("/api/orders", response_model=list[OrderOut], tags=["execution"])
     def orders(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[OrderOut]:
         return g.stored.orders(limit)
+
+    @app.get("/api/history", response_model=HistoryOut, tags=["execution"])
+    def history(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> HistoryOut:
+        """Round trips (newest first), the equity curve, performance per asset and per
+        origin — from the stored orders."""
+        return g.stored.history(limit)
 
     @app.get("/api/performance", response_model=PerformanceOut, tags=["execution"])
     def performance() -> PerformanceOut:

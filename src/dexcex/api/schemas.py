@@ -9,9 +9,12 @@ from pydantic import BaseModel, Field
 __all__ = [
     "AlertOut",
     "AssetOut",
+    "AssetPerformance",
+    "AutoIn",
     "ErrorOut",
     "ExecuteIn",
     "ExecuteOut",
+    "HistoryOut",
     "KillIn",
     "KillSwitchOut",
     "OrderOut",
@@ -23,6 +26,7 @@ __all__ = [
     "SignalPage",
     "SourceOut",
     "StatusOut",
+    "TradeOut",
 ]
 
 Light = Literal["green", "amber", "red"]
@@ -75,6 +79,12 @@ class SignalDetail(SignalOut):
     outcome_note: str | None
     trigger_event_ms: int
     trigger_recv_ms: int
+    contributions: dict[str, float] = Field(
+        default_factory=dict, description="weight × score per input, and the bias (logit)"
+    )
+    latency_ms: dict[str, int | None] = Field(
+        default_factory=dict, description="per hop: DEX event → received → signal → order → ack"
+    )
 
 
 class ExecuteIn(BaseModel):
@@ -117,6 +127,9 @@ class PositionOut(BaseModel):
     fees: float
     opened_ms: int | None
     signal_id: str | None
+    take_profit: float | None = Field(None, description="mid at which it takes profit")
+    stop_loss: float | None = Field(None, description="mid at which it stops out")
+    exit_at_ms: int | None = Field(None, description="market time of the time exit")
 
 
 class SourceOut(BaseModel):
@@ -186,6 +199,43 @@ class OriginPerformance(BaseModel):
     total_pnl_usdt: float
     max_drawdown_usdt: float
     slippage_bps_p10_p50_p90: tuple[float, float, float] | None
+
+
+class TradeOut(BaseModel):
+    """One round trip: entry and exit filled."""
+
+    signal_id: str
+    origin: str
+    asset_id: str
+    opened_ms: int
+    closed_ms: int
+    duration_s: float
+    qty: float
+    entry: float
+    exit: float
+    fees: float
+    pnl: float = Field(description="after fees, quote")
+    pnl_bps: float
+    exit_reason: str = Field(description="by the exit rule applied to the exit's fill")
+
+
+class AssetPerformance(BaseModel):
+    asset_id: str
+    trades: int
+    hit_rate: float | None
+    pnl: float
+
+
+class HistoryOut(BaseModel):
+    mode: str
+    trades: list[TradeOut] = Field(description="newest first")
+    equity: list[tuple[int, float]] = Field(description="(closed ms, cumulative P&L), all trades")
+    by_asset: list[AssetPerformance]
+    by_origin: dict[str, OriginPerformance]
+
+
+class AutoIn(BaseModel):
+    on: bool = Field(description="true: every approved signal is traded; false: clicks only")
 
 
 class PerformanceOut(BaseModel):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +18,7 @@ from dexcex.api.hub import Hub
 from dexcex.api.service import Glance
 from dexcex.api.views import signal_view
 from dexcex.core import CoreOutput
-from dexcex.domain import Clock
+from dexcex.domain import Clock, PortInUse
 from dexcex.logs import get_logger
 from dexcex.pipeline.bus import ControlChannel
 
@@ -29,6 +31,7 @@ async def start_uvicorn(
     app: Any, host: str, port: int
 ) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
     """uvicorn on this event loop; returns the server, its task and the port it got."""
+    _port_free(host, port)
     config = uvicorn.Config(
         app,
         host=host,
@@ -55,6 +58,23 @@ async def start_uvicorn(
     if port == 0:
         port = int(server.servers[0].sockets[0].getsockname()[1])
     return server, task, port
+
+
+def _port_free(host: str, port: int) -> None:
+    """One line when the port is taken, before uvicorn (which logs Errno 98 and exits)."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(
+                    f"port {port} on {host} is in use (another dexcex?): "
+                    "stop it, or choose another with --port N (or api.port)"
+                ) from None
+            raise
 
 
 class GlanceServer:

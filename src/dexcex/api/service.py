@@ -21,6 +21,7 @@ from dexcex.api.schemas import (
     AlertOut,
     AssetOut,
     ExecuteOut,
+    HistoryOut,
     KillIn,
     OrderOut,
     PerformanceOut,
@@ -126,7 +127,13 @@ class StoredReads:
 
     def signal(self, signal_id: str) -> SignalDetail | None:
         row = self.db.signals.get(signal_id)
-        return signal_detail_from_row(row) if row is not None else None
+        weights = self.settings.core.signals.weights
+        return signal_detail_from_row(row, weights) if row is not None else None
+
+    def history(self, limit: int) -> HistoryOut:
+        from dexcex.api.history import history
+
+        return history(self.db, self.mode, self.settings.execution, limit)
 
     def orders(self, limit: int) -> list[OrderOut]:
         return [order_out(o) for o in self.db.orders.recent(limit)]
@@ -157,10 +164,7 @@ class StoredReads:
         return {
             "signals": [signal_from_row(r).model_dump() for r in rows],
             "orders": [order_out(o).model_dump() for o in self.db.orders.recent(20)],
-            "alerts": [
-                {"ts": a.ts, "rule": a.rule, "severity": a.severity, "message": a.message}
-                for a in self.db.alerts.recent(20)
-            ],
+            "alerts": [a.model_dump() for a in self.alerts(20)],
         }
 
 
@@ -183,6 +187,8 @@ class Glance(Protocol):
     async def execute(self, signal_id: str, confirm: bool) -> Answer: ...
 
     async def kill(self, req: KillIn) -> Answer: ...
+
+    async def set_auto(self, on: bool) -> Answer: ...
 
     def metrics(self) -> Metrics | None: ...
 
@@ -227,7 +233,8 @@ class LocalGlance:
 
     def positions(self) -> list[PositionOut]:
         ex = self.engine.execution
-        return [position_out(p) for p in ex.positions()] if ex is not None else []
+        exits = self.engine.settings.execution
+        return [position_out(p, exits) for p in ex.positions()] if ex is not None else []
 
     def risk(self) -> RiskOut | None:
         ex = self.engine.execution
@@ -280,6 +287,16 @@ class LocalGlance:
         risk = self.risk()
         assert risk is not None
         risk.cancelled_orders = [order_out(o) for o in cancelled]
+        return Answer(200, body=risk.model_dump())
+
+    async def set_auto(self, on: bool) -> Answer:
+        """Automatic trading of approved signals on or paused (clicks still trade)."""
+        ex = self.engine.execution
+        if ex is None:
+            return Answer(409, detail="this server does not run an engine")
+        ex.auto = on
+        risk = self.risk()
+        assert risk is not None
         return Answer(200, body=risk.model_dump())
 
     def metrics(self) -> Metrics | None:
@@ -354,6 +371,9 @@ class RemoteGlance:
 
     async def kill(self, req: KillIn) -> Answer:
         return await self.remote.command("kill", req.model_dump())
+
+    async def set_auto(self, on: bool) -> Answer:
+        return await self.remote.command("auto", {"on": on})
 
     def metrics(self) -> Metrics | None:
         return None

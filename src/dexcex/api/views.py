@@ -15,6 +15,8 @@ from dexcex.api.schemas import (
     SignalOut,
     SourceOut,
 )
+from dexcex.config.core_settings import ScoreWeights
+from dexcex.config.models import ExecutionSettings
 from dexcex.core import AssetView, CoreOutput
 from dexcex.domain import Direction, HealthState, Order, SignalStatus, SourceHealth
 from dexcex.execution.kill_switch import KillState
@@ -153,8 +155,29 @@ def signal_from_row(r: dict[str, Any]) -> SignalOut:
     )
 
 
-def signal_detail_from_row(r: dict[str, Any]) -> SignalDetail:
+def _contributions(features: dict[str, float], w: ScoreWeights) -> dict[str, float]:
+    """Each input's share of the confidence logit: weight × its (aligned, clipped) score."""
+    out = {"bias": w.bias}
+    for name in ("orderflow", "liquidity", "volume_price", "smart_money", "concentration", "lead"):
+        score = features.get(f"score_{name}")
+        if score is not None:
+            out[name] = float(getattr(w, name)) * score
+    return out
+
+
+def _latency(r: dict[str, Any]) -> dict[str, int | None]:
+    ev, recv, created = r["trigger_event_ms"], r["trigger_recv_ms"], r["created_ms"]
+    return {
+        "dex_event_to_received": recv - ev,
+        "received_to_signal": created - recv,
+        "signal_to_order": r.get("lat_signal_to_order_ms"),
+        "order_to_ack": r.get("lat_order_to_ack_ms"),
+    }
+
+
+def signal_detail_from_row(r: dict[str, Any], weights: ScoreWeights | None = None) -> SignalDetail:
     base = signal_from_row(r).model_dump()
+    features = {k: float(v) for k, v in (r.get("features") or {}).items()}
     outcomes = {
         f"{k}_{h}": r.get(f"{k}_{h}_bps" if k != "label" else f"label_{h}")
         for h in HORIZONS
@@ -162,7 +185,9 @@ def signal_detail_from_row(r: dict[str, Any]) -> SignalDetail:
     }
     return SignalDetail(
         **base,
-        features={k: float(v) for k, v in (r.get("features") or {}).items()},
+        features=features,
+        contributions=_contributions(features, weights) if weights is not None else {},
+        latency_ms=_latency(r),
         scores={
             "orderflow": _f(r.get("score_orderflow")),
             "liquidity": _f(r.get("score_liquidity")),
@@ -217,8 +242,22 @@ def order_out(o: Order) -> OrderOut:
     )
 
 
-def position_out(p: PositionView) -> PositionOut:
+def position_out(p: PositionView, exits: ExecutionSettings | None = None) -> PositionOut:
+    """With ``exits``: where it takes profit and stops out (on the mid), and when the
+    time exit comes."""
+    tp = sl = None
+    exit_at = None
+    if exits is not None and p.qty:
+        d = 1.0 if p.qty > 0 else -1.0
+        avg = float(p.avg_price)
+        tp = avg * (1 + d * exits.take_profit_bps / 1e4)
+        sl = avg * (1 - d * exits.stop_loss_bps / 1e4)
+        if p.opened_ms is not None:
+            exit_at = p.opened_ms + int(exits.exit_after_s * 1000)
     return PositionOut(
+        take_profit=tp,
+        stop_loss=sl,
+        exit_at_ms=exit_at,
         asset_id=p.asset_id,
         origin=p.origin,
         qty=float(p.qty),

@@ -85,14 +85,26 @@ def root(
 def demo(
     ctx: typer.Context,
     seconds: float | None = typer.Option(None, "--seconds", help="Stop after this long."),
+    port: int | None = typer.Option(
+        None, "--port", min=0, max=65535, help="The page's port (api.port; 0: any free one)."
+    ),
+    speed: float | None = typer.Option(
+        None, "--speed", min=0.001, max=1000, help="Simulator speed (market s per wall s)."
+    ),
 ) -> None:
-    """The simulated market, the engine in paper mode and the One Glance page on
-    http://127.0.0.1:8000 — no API key needed."""
+    """The simulated market (its ``demo`` world unless ``pipeline.sim_scenario`` names
+    another), the engine in paper mode and the One Glance page on http://127.0.0.1:8000
+    — no API key needed."""
     from dexcex.cli.common import settings_of
-    from dexcex.cli.run_cmd import start_run
+    from dexcex.cli.run_cmd import start_run, with_port
 
-    settings = settings_of(ctx)
-    demo_pipeline = settings.pipeline.model_copy(update={"market": "sim"})
+    settings = with_port(settings_of(ctx), port)
+    update: dict[str, object] = {"market": "sim"}
+    if "sim_scenario" not in settings.pipeline.model_fields_set:
+        update["sim_scenario"] = "demo"
+    if speed is not None:
+        update["sim_speed"] = speed
+    demo_pipeline = settings.pipeline.model_copy(update=update)
     live = settings.live.model_copy(update={"enabled": False})  # a demo never trades
     start_run(
         settings.model_copy(update={"pipeline": demo_pipeline, "live": live}),

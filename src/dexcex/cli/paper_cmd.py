@@ -81,6 +81,15 @@ def report(
         stats = performance(database, TradingMode.LIVE if live else TradingMode.PAPER)
     finally:
         database.close()
+    if not any(s.signals for s in stats.values()):
+        where = settings.database_url().split("@")[-1]  # without the credentials
+        err_console.print(
+            f"nothing to report: no {'live' if live else 'paper'} signals in {where}. "
+            "Run `dexcex paper` (a simulated session, traded) or `dexcex demo` first.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
     table = Table(title="Performance after fees and slippage")
     table.add_column("")
     names = sorted(stats)

@@ -61,6 +61,12 @@ def _with_market(
     return settings.model_copy(update={"pipeline": pipeline})
 
 
+def with_port(settings: Settings, port: int | None) -> Settings:
+    if port is None:
+        return settings
+    return settings.model_copy(update={"api": settings.api.model_copy(update={"port": port})})
+
+
 def status_view(pipe: Pipeline, recent: deque[CoreOutput], started: float) -> Group:
     elapsed = max(1e-9, time.monotonic() - started)
     head = Text.from_markup(
@@ -146,13 +152,16 @@ def run(
         "--page-relay/--no-page-relay",
         help="Engine: show its page through `--role api` processes too (bus.page_relay).",
     ),
+    port: int | None = typer.Option(
+        None, "--port", min=0, max=65535, help="The page's port (api.port; 0: any free one)."
+    ),
 ) -> None:
     """Start every configured stream, the core, storage, execution and the One Glance page
     (http://127.0.0.1:8000). Paper mode unless live trading is enabled; the simulated
     market unless `--market real` (or `pipeline.market`)."""
     if role not in ("all", "collector", "engine", "api"):
         raise typer.BadParameter("all, collector, engine or api", param_hint="--role")
-    settings = _with_market(settings_of(ctx), market, scenario, speed)
+    settings = with_port(_with_market(settings_of(ctx), market, scenario, speed), port)
     settings = _with_bus(settings, sim_connect, redis, metrics_port, page_relay)
     if role == "collector":
         settings = _with_shard(settings, shard)

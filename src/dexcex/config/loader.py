@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError
 
 from dexcex.config.secrets import mask_url, url_secrets
 from dexcex.config.settings import ENV_PREFIX, SECRET_FILE_SUFFIX, Settings
+from dexcex.config.suggest import nearest_setting
 from dexcex.domain import ConfigError
 
 __all__ = [
@@ -144,6 +145,9 @@ def _describe(exc: ValidationError, user: dict[str, Any], user_label: str | None
         shown = "" if isinstance(given, (dict, list)) else f" (got {given!r})"
         if err["type"] == "extra_forbidden":
             msg = "unknown setting"
+            meant = nearest_setting(Settings, tuple(str(p) for p in loc))
+            if meant is not None:
+                msg += f" (did you mean {meant}?)"
         else:
             msg = err["msg"].removeprefix("Value error, ")
         parts.append(f"{_origin(loc, user, user_label)}: {field}: {msg}{shown}")

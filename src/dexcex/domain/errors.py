@@ -14,6 +14,8 @@
     │   └── NotFound                unknown order / signal / market
     └── Stop                        the process cannot go on like this: a human must act
         ├── ConfigError             invalid or unsafe configuration
+        ├── DatabaseUnreachable     the database cannot be opened (down, address, login)
+        ├── PortInUse               a server's port is taken by another process
         └── AuthError               missing or refused credentials
 
 Third-party exceptions (ccxt, httpx, websockets) are translated into this tree in
@@ -25,12 +27,14 @@ from __future__ import annotations
 __all__ = [
     "AuthError",
     "ConfigError",
+    "DatabaseUnreachable",
     "DexcexError",
     "DomainValidationError",
     "GiveUp",
     "InvalidInput",
     "NotFound",
     "OrderOutcomeUnknown",
+    "PortInUse",
     "RateLimited",
     "Rejected",
     "RetryLater",
@@ -107,6 +111,14 @@ class Stop(DexcexError):
 
 class ConfigError(Stop):
     """The configuration is invalid or unsafe; the message names the field and its source."""
+
+
+class DatabaseUnreachable(Stop):
+    """The database cannot be opened: not running, wrong address or credentials."""
+
+
+class PortInUse(Stop):
+    """The port a server was to listen on is taken (by another process, often a dexcex)."""
 
 
 class AuthError(Stop):

@@ -1,12 +1,24 @@
 """Data accuracy: do the sources agree with each other, and which one is wrong when not?
 
-Every ``sample_every_s`` (market time), per asset with fresh prices: Birdeye's DEX price
-against DexScreener's, and each of them against the CEX mid after the asset's known
+Every ``sample_every_s`` (market time), per asset and pool: Birdeye's price of that pool
+against DexScreener's, and each of them against the CEX mid after the pool's known
 DEX–CEX basis (a slow average of log(CEX / DEX), learned from the samples that agree).
 A sample that fails is blamed on a source only when that source disagrees with both
 others while they agree with each other — otherwise no one is blamed (two sources that
 disagree do not say which is right). Each venue's local book against its REST snapshot
 (the pipeline's book check) counts for that venue.
+
+Like is compared with like, or a correct source is blamed for the market's own motion:
+
+* **one pool at a time** — pools of one token differ by up to the arbitrage band, so the
+  last swap's pool says nothing about another pool's snapshot (a source that names its
+  pools is compared pool by pool; token-level prices only with token-level prices);
+* **one moment** — a polled snapshot is seconds older than the last streamed swap, and a
+  large swap moves a pool for the seconds until arbitrage brings it back: each sample
+  is taken at the oldest of the sources' latest observations, and two sources agree
+  when they showed a common price within ``align_s`` of it (a lagging snapshot of
+  the same pool then finds its state; a source whose prices are wrong finds none);
+* **new data only** — a moment already judged is not judged again.
 
 Per source: the share of its recent samples (``window``) within tolerance. Below
 ``min_share`` (with at least ``min_samples``) the source is **excluded**: the engine
@@ -17,21 +29,34 @@ above ``min_share``. Pure: events and a clock in.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from dexcex.domain import CexTrade, Clock, DexPrice, DexSwap, MarketEvent, OrderBook
+from dexcex.domain import (
+    CexTrade,
+    Clock,
+    DexFlowDelta,
+    DexPrice,
+    DexSwap,
+    MarketEvent,
+    OrderBook,
+)
 
 __all__ = ["AccuracyMonitor", "AccuracySettings"]
 
 _DEX_SOURCES = ("birdeye", "dexscreener")
+_TOKEN = ""  # the pool of a token-level price (no pool named)
+_CEX_EVERY_MS = 250  # the CEX mid kept at most this often per asset
+_KEPT = 256  # observations kept per series
 
 
 @dataclass(frozen=True)
 class AccuracySettings:
     sample_every_s: float = 5.0
     max_age_s: float = 30.0  # a price older than this is not compared
+    align_s: float = 10.0  # two sources agree when they showed a common price this close
     dex_tolerance_bps: float = 100.0  # Birdeye vs DexScreener
     cex_tolerance_bps: float = 150.0  # a DEX price vs the CEX mid, after the basis
     basis_alpha: float = 0.05
@@ -48,6 +73,42 @@ class _Source:
         return sum(self.results) / len(self.results) if self.results else None
 
 
+@dataclass
+class _Series:
+    """One source's prices of one pool (or the CEX mid of one asset), in time order."""
+
+    ts: deque[int] = field(default_factory=lambda: deque(maxlen=_KEPT))
+    px: deque[float] = field(default_factory=lambda: deque(maxlen=_KEPT))
+
+    def add(self, ts: int, px: float) -> None:
+        if self.ts and ts < self.ts[-1]:
+            return  # late: the series is a step function of time
+        self.ts.append(ts)
+        self.px.append(px)
+
+    @property
+    def last_ts(self) -> int:
+        return self.ts[-1]
+
+    def shown(self, lo: int, hi: int) -> list[float]:
+        """Every price this series showed in [lo, hi]: the one standing at ``lo`` and
+        the ones that replaced it up to ``hi``."""
+        ts = list(self.ts)
+        first = max(0, bisect_right(ts, lo) - 1)
+        end = bisect_right(ts, hi)
+        return [self.px[i] for i in range(first, end)]
+
+
+def _closest_bps(a: Iterable[float], b: Iterable[float], basis: float = 0.0) -> float:
+    """The smallest |log(b/a) − basis| over both sets, in bp (inf when one is empty)."""
+    best = math.inf
+    bs = list(b)
+    for x in a:
+        for y in bs:
+            best = min(best, abs(math.log(y / x) - basis) * 1e4)
+    return best
+
+
 class AccuracyMonitor:
     def __init__(
         self,
@@ -60,9 +121,12 @@ class AccuracyMonitor:
         self.asset_of_market = asset_of_market
         self.sources: dict[str, _Source] = {}
         self.excluded: set[str] = set()
-        self._dex: dict[tuple[str, str], tuple[float, int]] = {}  # (asset, source) → (px, ts)
-        self._cex: dict[str, tuple[float, int]] = {}  # asset → (mid, ts)
-        self._basis: dict[str, float] = {}  # asset → mean log(cex/dex)
+        # (asset, pool) → source → its prices of that pool
+        self._dex: dict[tuple[str, str], dict[str, _Series]] = {}
+        self._pooled: set[tuple[str, str]] = set()  # (asset, source) that name their pools
+        self._cex: dict[str, _Series] = {}  # asset → CEX mid
+        self._basis: dict[tuple[str, str], float] = {}  # (asset, pool) → mean log(cex/dex)
+        self._judged: dict[tuple[str, str], int] = {}  # (asset, pool) → moment last judged
         self._next_sample = 0
         self.on_change: list[Callable[[str, bool, float], None]] = []  # (source, excluded, share)
 
@@ -77,19 +141,40 @@ class AccuracyMonitor:
         return ev.source in excluded
 
     def observe(self, ev: MarketEvent) -> None:
-        if isinstance(ev, DexSwap | DexPrice):
-            if ev.price_usd > 0:
-                self._dex[(ev.asset_id, ev.source)] = (ev.price_usd, ev.ts_event)
+        if isinstance(ev, DexSwap | DexFlowDelta):
+            if ev.price_usd is not None and ev.price_usd > 0:
+                self._pooled.add((ev.asset_id, ev.source))
+                self._add_dex(ev.asset_id, ev.pool, ev.source, ev.ts_event, ev.price_usd)
+        elif isinstance(ev, DexPrice):
+            if ev.price_usd > 0 and (ev.asset_id, ev.source) not in self._pooled:
+                self._add_dex(ev.asset_id, _TOKEN, ev.source, ev.ts_event, ev.price_usd)
         elif isinstance(ev, OrderBook):
-            mid = ev.mid
-            if mid is not None and mid > 0:
-                asset = self.asset_of_market(ev.venue.value, ev.symbol)
-                if asset is not None:
-                    self._cex[asset] = (mid, ev.ts_event)
+            self._add_cex(ev)
         now = self.clock.now_ms()
         if now >= self._next_sample:
             self._next_sample = now + int(self.p.sample_every_s * 1000)
             self.sample(now)
+
+    def _add_dex(self, asset: str, pool: str, source: str, ts: int, px: float) -> None:
+        per = self._dex.setdefault((asset, pool), {})
+        series = per.get(source)
+        if series is None:
+            series = per[source] = _Series()
+        series.add(ts, px)
+
+    def _add_cex(self, ev: OrderBook) -> None:
+        mid = ev.mid
+        if mid is None or mid <= 0:
+            return
+        asset = self.asset_of_market(ev.venue.value, ev.symbol)
+        if asset is None:
+            return
+        series = self._cex.get(asset)
+        if series is None:
+            series = self._cex[asset] = _Series()
+        if series.ts and ev.ts_event - series.last_ts < _CEX_EVERY_MS:
+            return
+        series.add(ev.ts_event, mid)
 
     def book_check(self, venue: str, agrees: bool) -> None:
         """A venue's local book against its REST snapshot (from the pipeline's check)."""
@@ -98,42 +183,59 @@ class AccuracyMonitor:
     # --- sampling ------------------------------------------------------------------------------
 
     def sample(self, now: int) -> None:
-        max_age = self.p.max_age_s * 1000
-        assets = {a for a, _ in self._dex}
-        for asset in assets:
-            prices = {
-                s: px
+        max_age = int(self.p.max_age_s * 1000)
+        align = int(self.p.align_s * 1000)
+        for key, per in self._dex.items():
+            fresh = {
+                s: per[s]
                 for s in _DEX_SOURCES
-                if (v := self._dex.get((asset, s))) is not None
-                and now - v[1] <= max_age
-                and (px := v[0]) > 0
+                if s in per and per[s].ts and now - per[s].last_ts <= max_age
             }
-            cex = self._cex.get(asset)
-            mid = cex[0] if cex is not None and now - cex[1] <= max_age else None
-            self._judge(asset, prices, mid)
+            if not fresh:
+                continue
+            cex = self._cex.get(key[0])
+            if cex is not None and (not cex.ts or now - cex.last_ts > max_age):
+                cex = None
+            at = min(s.last_ts for s in fresh.values())
+            if cex is not None:
+                at = min(at, cex.last_ts)
+            if self._judged.get(key) == at:
+                continue  # nothing new since
+            self._judged[key] = at
+            # both sides of the moment: a stream's timestamps are block times (whole
+            # seconds on some chains), a poll's its arrival
+            shown = {
+                s: px for s, series in fresh.items() if (px := series.shown(at - align, at + align))
+            }
+            mids = cex.shown(at - align, at + align) if cex is not None else None
+            self._judge(key, shown, mids)
 
-    def _judge(self, asset: str, prices: dict[str, float], mid: float | None) -> None:
+    def _judge(
+        self, key: tuple[str, str], prices: dict[str, list[float]], mids: list[float] | None
+    ) -> None:
         # pairwise agreement among the sources present
-        names = list(prices) + (["cex"] if mid is not None else [])
+        names = list(prices) + (["cex"] if mids else [])
         if len(names) < 2:
             return
-        basis = self._basis.get(asset)
+        basis = self._basis.get(key)
 
         def agree(a: str, b: str) -> bool | None:
             if "cex" in (a, b):
                 dex = prices[a if b == "cex" else b]
-                assert mid is not None
+                assert mids is not None
                 if basis is None:
                     return None  # no basis learned yet: cannot judge against the CEX
-                dev = abs(math.log(mid / dex) - basis) * 1e4
-                return dev <= self.p.cex_tolerance_bps
-            return abs(prices[a] / prices[b] - 1.0) * 1e4 <= self.p.dex_tolerance_bps
+                return _closest_bps(dex, mids, basis) <= self.p.cex_tolerance_bps
+            return _closest_bps(prices[a], prices[b]) <= self.p.dex_tolerance_bps
 
         pairs = {(a, b): agree(a, b) for i, a in enumerate(names) for b in names[i + 1 :]}
         judged = {k: v for k, v in pairs.items() if v is not None}
-        if not judged:
-            self._learn_basis(asset, prices, mid)
-            return
+        if judged:
+            self._blame(prices, judged)
+        if not judged or all(judged.values()) or basis is None:
+            self._learn_basis(key, prices, mids)
+
+    def _blame(self, prices: dict[str, list[float]], judged: dict[tuple[str, str], bool]) -> None:
         for src in prices:
             mine = [v for k, v in judged.items() if src in k]
             others = [v for k, v in judged.items() if src not in k]
@@ -144,16 +246,16 @@ class AccuracyMonitor:
             elif not any(mine) and others and all(others):
                 self._record(src, False)  # it alone disagrees with sources that agree
             # else: a disagreement no one can be blamed for
-        if all(judged.values()) or basis is None:
-            self._learn_basis(asset, prices, mid)
 
-    def _learn_basis(self, asset: str, prices: dict[str, float], mid: float | None) -> None:
-        if mid is None or not prices:
+    def _learn_basis(
+        self, key: tuple[str, str], prices: dict[str, list[float]], mids: list[float] | None
+    ) -> None:
+        if not mids or not prices:
             return
-        dex = sorted(prices.values())[len(prices) // 2]
-        x = math.log(mid / dex)
-        b = self._basis.get(asset)
-        self._basis[asset] = x if b is None else b + self.p.basis_alpha * (x - b)
+        latest = sorted(px[-1] for px in prices.values())
+        x = math.log(mids[-1] / latest[len(latest) // 2])
+        b = self._basis.get(key)
+        self._basis[key] = x if b is None else b + self.p.basis_alpha * (x - b)
 
     # --- results -------------------------------------------------------------------------------
 

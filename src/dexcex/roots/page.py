@@ -66,6 +66,8 @@ def command_handler(glance: Glance) -> Any:
     async def handle(op: str, args: dict[str, Any]) -> Answer:
         if op == "execute":
             return await glance.execute(str(args["signal_id"]), bool(args.get("confirm")))
+        if op == "auto":
+            return await glance.set_auto(bool(args.get("on")))
         return await glance.kill(KillIn.model_validate(args))
 
     return handle

@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from dexcex.clock import SystemClock
 from dexcex.config import Settings
-from dexcex.domain import Clock, ConfigError
+from dexcex.domain import Clock, ConfigError, DatabaseUnreachable
 from dexcex.logs import get_logger
 from dexcex.pipeline.runner import starting
 from dexcex.roots.collector import Collector
@@ -38,7 +38,15 @@ def open_database(settings: Settings) -> Database:
     except ConfigError:
         raise
     except Exception as exc:  # driver errors: one clear line, not a traceback
-        raise ConfigError(f"cannot open the database: {exc}") from exc
+        raise DatabaseUnreachable(f"cannot open the database: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    """The driver's own words, first line: SQLAlchemy wraps them with the statement and a
+    "Background on this error" link, which say nothing to the person at the terminal."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 @asynccontextmanager

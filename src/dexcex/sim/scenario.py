@@ -93,6 +93,7 @@ class InformedFlow(_Model):
 
     bursts_per_hour: Annotated[float, Field(ge=0)] = 10.0
     decoy_share: Annotated[float, Field(ge=0, le=1)] = 0.35
+    long_share: Annotated[float, Field(ge=0, le=1)] = 0.5  # of bursts, buying
     p_move: Annotated[float, Field(ge=0, le=1)] = 0.8
     move_bps: Range = (60.0, 180.0)
     move_duration_ms: Range = (2000.0, 8000.0)

@@ -29,7 +29,7 @@ class Bursts(DexFlows):
         self._episode += 1
         ep = self._episode
         decoy = rng.random() < inf.decoy_share
-        direction = 1 if rng.random() < 0.5 else -1
+        direction = 1 if rng.random() < inf.long_share else -1
         duration = int(rng.uniform(*inf.burst_ms))
         followed = (not decoy) and rng.random() < a.p_move
         lag = int(rng.uniform(*inf.lag_ms))

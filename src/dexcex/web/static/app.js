@@ -1,48 +1,15 @@
 // One Glance: the page. One WebSocket (snapshot, then numbered messages), REST for clicks.
 "use strict";
 
-const $ = (sel) => document.querySelector(sel);
 const state = {
   seq: -1, mode: "paper", signals: new Map(), order: [], selected: null, paused: false,
   onlyApproved: false, assets: new Map(), charts: new Map(), series: new Map(),
-  symbols: new Map(), ws: null, backoff: 500, lastPaint: 0,
+  symbols: new Map(), ws: null, backoff: 500, lastPaint: 0, sources: new Map(),
 };
 const MAX_ROWS = 200, CHART_POINTS = 240;
-
-// --- the token: from the terminal's URL (#token=…), kept in this browser only ----------------
-(function takeToken() {
-  const m = location.hash.match(/token=([A-Za-z0-9_-]+)/);
-  if (m) {
-    localStorage.setItem("dexcex-token", m[1]);
-    history.replaceState(null, "", location.pathname + location.search);
-  }
-})();
-const token = () => localStorage.getItem("dexcex-token") || "";
-
-// --- formatting ---------------------------------------------------------------------------------
-const fmt = (v, d = 2) => (v === null || v === undefined || !isFinite(v) ? "—" : Number(v).toFixed(d));
-function fmtPrice(p) {
-  if (p === null || p === undefined || !isFinite(p)) return "—";
-  const a = Math.abs(p);
-  const d = a >= 1000 ? 2 : a >= 1 ? 4 : a >= 0.01 ? 6 : 9;
-  return Number(p).toFixed(d);
-}
 function age(ms) {
   const s = Math.max(0, (serverNow() - ms) / 1000);
   return s < 60 ? `${s.toFixed(0)}s` : s < 3600 ? `${(s / 60).toFixed(0)}m` : `${(s / 3600).toFixed(0)}h`;
-}
-let clockOffset = 0; // server market time − local time (the simulator may run faster)
-const serverNow = () => Date.now() + clockOffset;
-function toast(text, error = false) {
-  const t = $("#toast");
-  t.textContent = text; t.className = "toast show" + (error ? " error" : "");
-  clearTimeout(toast.timer); toast.timer = setTimeout(() => (t.className = "toast"), 3500);
-}
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
 }
 
 // --- the stream ---------------------------------------------------------------------------------
@@ -71,12 +38,13 @@ function setConn(s, text) { const c = $("#conn"); c.dataset.state = s; c.textCon
 function handle(msg) {
   switch (msg.type) {
     case "signal": addSignal(msg.data, true); break;
-    case "order": onOrder(msg.data); break;
+    case "order": onOrder(msg.data); addOrderEvent(msg.data); break;
     case "price": onPrice(msg.data); break;
     case "assets": renderAssets(msg.data); break;
     case "positions": renderPositions(msg.data); break;
     case "status": renderStatus(msg.data); break;
-    case "alert": addEvent(`${msg.data.rule}: ${msg.data.message}`, "alert"); break;
+    case "risk": renderRisk(msg.data); break;
+    case "alert": addAlert(msg.data); break;
   }
 }
 
@@ -87,14 +55,27 @@ function applySnapshot(msg) {
   state.signals.clear(); state.order = [];
   $("#feed").textContent = "";
   for (const s of [...d.signals].reverse()) addSignal(s, false);
-  for (const o of [...d.orders].reverse()) onOrder(o, true);
+  $("#events").textContent = "";
+  ALERTS.clear();
+  for (const o of [...d.orders].reverse()) { onOrder(o, true); addOrderEvent(o); } // fills survive a reload
+  for (const a of [...d.alerts].reverse()) addAlert(a);
   renderAssets(d.assets);
   renderPositions(d.positions);
-  $("#events").textContent = "";
-  for (const a of [...d.alerts].reverse()) addEvent(`${a.rule}: ${a.message}`, "alert");
+  renderRisk(d.risk);
+  loadHistory();
+  if (state.selected && state.signals.has(state.selected)) showDrill(state.selected);
 }
 
 // --- status bar ---------------------------------------------------------------------------------
+const LIGHT_WORD = { green: "working", amber: "degraded", red: "down" };
+function lightTitle(s) {
+  // the first line says what the light says; the state and the detail say why
+  const lat = s.latency_p50_ms === null ? "n/a" : `p50 ${fmt(s.latency_p50_ms, 0)} ms, p99 ${fmt(s.latency_p99_ms, 0)} ms`;
+  const last = s.last_msg_age_ms === null ? "never" : `${(s.last_msg_age_ms / 1000).toFixed(1)} s ago`;
+  return `${s.name}: ${LIGHT_WORD[s.light]}${s.active ? "" : " (standby)"} — state ${s.state}` +
+    (s.detail ? `: ${s.detail}` : "") + (s.accuracy !== null && s.accuracy !== undefined ? `\nagrees with the others in ${fmt(s.accuracy * 100, 0)}% of samples` : "") +
+    `\nlatency ${lat}\nlast message ${last}, ${fmt(s.msg_rate, 1)}/s\nerrors ${s.errors}, 429s ${s.rate_limited}, reconnects ${s.reconnects}`;
+}
 function renderStatus(st) {
   state.mode = st.mode;
   const m = $("#mode");
@@ -104,20 +85,23 @@ function renderStatus(st) {
   const box = $("#lights");
   box.textContent = "";
   for (const s of st.sources) {
+    state.sources.set(s.name, s);
     const l = el("span", "light" + (s.active ? "" : " standby"));
     l.dataset.light = s.light;
     l.dataset.source = s.name;
     l.append(el("i"), document.createTextNode(s.name));
-    const lat = s.latency_p50_ms === null ? "n/a" : `p50 ${fmt(s.latency_p50_ms, 0)} ms, p99 ${fmt(s.latency_p99_ms, 0)} ms`;
-    const last = s.last_msg_age_ms === null ? "never" : `${(s.last_msg_age_ms / 1000).toFixed(1)} s ago`;
-    l.title = `${s.name}: ${s.state}${s.active ? "" : " (standby)"}\nlatency ${lat}\nlast message ${last}, ` +
-      `${fmt(s.msg_rate, 1)}/s\nerrors ${s.errors}, 429s ${s.rate_limited}, reconnects ${s.reconnects}` +
-      (s.detail ? `\n${s.detail}` : "");
+    l.title = lightTitle(s);
     box.append(l);
   }
   if (st.active_venue) {
-    const v = el("span", "light"); v.dataset.light = "green";
-    v.textContent = `orders → ${st.active_venue}`; v.title = "the venue orders are routed to";
+    // the route is only as good as the venue it goes to
+    const venue = st.sources.find((x) => x.name === st.active_venue);
+    const v = el("span", "light route");
+    v.dataset.light = venue ? venue.light : "red";
+    v.dataset.source = "route";
+    v.append(el("i"), document.createTextNode(`orders → ${st.active_venue}`));
+    v.title = `orders are routed to ${st.active_venue}: ${venue ? LIGHT_WORD[venue.light] : "no status"}` +
+      (venue && venue.detail ? ` — ${venue.detail}` : "");
     box.append(v);
   }
 }
@@ -164,7 +148,7 @@ function paintSignal(id) {
   li.dataset.approved = s.risk_decision === "approved" ? "1" : "0";
   li.textContent = "";
   const asset = el("span", "asset", s.asset_id.toUpperCase());
-  asset.append(el("small", "", `${s.venue} · ${s.origin === "dex" ? "DEX" : "CEX base"}`));
+  asset.append(el("small", "", `${s.venue} · ${originLabel(s.origin)}`));
   li.append(
     el("span", "age", age(s.created_ms)), asset,
     el("span", "dir", s.direction), el("span", "conf", fmt(s.confidence * 100, 0) + "%"),
@@ -175,10 +159,11 @@ function paintSignal(id) {
   const o = s._order;
   if (o) {
     const filled = o.filled_qty > 0;
+    const failed = ["rejected", "failed", "canceled"].includes(o.status) && !filled;
     const txt = filled
       ? `${o.status === "filled" ? "filled" : o.status} ${fmt(o.filled_qty, 2)} @ ${fmtPrice(o.avg_price)}`
       : `${o.status}${o.error ? ": " + o.error : ""}`;
-    const f = el("span", "fill" + (filled ? "" : " bad"), txt);
+    const f = el("span", "fill" + (filled ? "" : failed ? " bad" : " pending"), txt);
     f.title = `${o.client_order_id} on ${o.venue} (${o.mode})` + (o.note ? `\n${o.note}` : "");
     act.append(f);
   } else {
@@ -205,17 +190,12 @@ function select(id) {
   if (prev) paintSignal(prev);
   paintSignal(id);
   document.getElementById("sig-" + id)?.scrollIntoView({ block: "nearest" });
+  if (prev !== id) showDrill(id);
 }
 
 async function execute(id) {
   const s = state.signals.get(id);
   if (!s || executableWhy(s)) return;
-  let t = token();
-  if (!t) {
-    t = prompt("The API token (printed in the terminal at start, or in the data directory's api-token file):") || "";
-    if (!t) return;
-    localStorage.setItem("dexcex-token", t.trim());
-  }
   const body = { confirm: false };
   if (state.mode === "live") {
     $("#confirm-text").textContent =
@@ -231,27 +211,12 @@ async function execute(id) {
   }
   const btn = document.querySelector(`#sig-${CSS.escape(id)} button[data-action=execute]`);
   if (btn) { btn.disabled = true; btn.textContent = "sending…"; }
-  try {
-    const r = await fetch(`/api/signals/${encodeURIComponent(id)}/execute`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: `Bearer ${localStorage.getItem("dexcex-token")}` },
-      body: JSON.stringify(body),
-    });
-    const data = await r.json();
-    if (!r.ok) {
-      if (r.status === 401) localStorage.removeItem("dexcex-token");
-      toast(data.detail || `error ${r.status}`, true);
-      paintSignal(id);
-      return;
-    }
-    onOrder(data.order);
-  } catch (e) {
-    toast(`could not reach the engine: ${e}`, true);
-    paintSignal(id);
-  }
+  const data = await post(`/api/signals/${encodeURIComponent(id)}/execute`, body);
+  if (!data) { paintSignal(id); return; }
+  onOrder(data.order);
 }
 
-function onOrder(o, quiet = false) {
+function onOrder(o) {
   if (o.signal_id && state.signals.has(o.signal_id) && o.leg === "entry") {
     const s = state.signals.get(o.signal_id);
     const cur = s._order;
@@ -261,27 +226,26 @@ function onOrder(o, quiet = false) {
       paintSignal(o.signal_id);
     }
   }
-  if (quiet) return;
-  if (["filled", "canceled", "rejected", "failed"].includes(o.status)) {
-    const leg = o.leg || "entry";
-    const txt = `${o.mode} ${leg} ${o.side} ${fmt(o.filled_qty, 2)} ${o.symbol} ${o.status}` +
-      (o.avg_price ? ` @ ${fmtPrice(o.avg_price)}` : "") + (o.error ? ` — ${o.error}` : "") + (o.note ? ` (${o.note})` : "");
-    addEvent(txt, o.status === "filled" ? "fill" : "alert");
-  }
 }
 
-function addEvent(text, cls) {
-  const li = el("li", cls, `${new Date(serverNow()).toISOString().slice(11, 19)} ${text}`);
-  const box = $("#events");
-  box.prepend(li);
-  while (box.children.length > 60) box.lastChild.remove();
+// --- asset tiles: DEX and CEX from the same message, the basis from those two ---------------
+function basisOf(a) {
+  return a.dex_price_usd && a.cex_mid ? (a.cex_mid / a.dex_price_usd - 1) * 1e4 : null;
 }
-
-// --- asset tiles --------------------------------------------------------------------------------
+function paintTilePrices(t, a) {
+  const b = basisOf(a);
+  const basis = t.querySelector(".basis");
+  basis.textContent = b === null ? "" : `basis ${signed(b, 0)} bp`;
+  basis.className = "basis " + (b === null ? "" : cls(Number(fmt(b, 0))));
+  basis.title = "CEX mid ÷ DEX price − 1, from the two prices shown (+: the CEX is above the DEX)";
+  t.querySelector(".dex").textContent = `DEX ${fmtPrice(a.dex_price_usd)}`;
+  t.querySelector(".cex").textContent = `CEX ${fmtPrice(a.cex_mid)}`;
+}
 function renderAssets(list) {
   const box = $("#tiles");
   for (const a of list) {
-    state.assets.set(a.asset_id, a);
+    const known = state.assets.get(a.asset_id);
+    state.assets.set(a.asset_id, { ...(known || {}), ...a });
     if (a.symbol) state.symbols.set(a.symbol, a.asset_id);
     let t = document.getElementById("tile-" + a.asset_id);
     if (!t) {
@@ -294,9 +258,7 @@ function renderAssets(list) {
       box.append(t);
     }
     t.querySelector(".name").textContent = a.asset_id.toUpperCase();
-    t.querySelector(".basis").textContent = a.basis_bps === null ? "" : `${fmt(a.basis_bps, 0)} bp basis`;
-    t.querySelector(".dex").textContent = `DEX ${fmtPrice(a.dex_price_usd)}`;
-    t.querySelector(".cex").textContent = `CEX ${fmtPrice(a.cex_mid)}`;
+    paintTilePrices(t, state.assets.get(a.asset_id));
     const g = t.querySelector(".gauge b");
     const w = Math.min(50, Math.abs(a.imbalance) * 50);
     g.className = a.imbalance >= 0 ? "up" : "down";
@@ -320,9 +282,16 @@ function onPrice(p) {
   if (!a) return;
   if (p.kind === "dex") a.dex_price_usd = p.price; else a.cex_mid = p.price;
   const t = document.getElementById("tile-" + id);
-  if (t) t.querySelector(p.kind === "dex" ? ".dex" : ".cex").textContent = `${p.kind.toUpperCase()} ${fmtPrice(p.price)}`;
+  if (t) paintTilePrices(t, a);
 }
 
+// a price range around the data (uPlot's default starts a lone point's range at zero)
+function padded(_u, min, max) {
+  if (min === null || max === null || !isFinite(min) || !isFinite(max)) return [0, 1];
+  const pad = max > min ? (max - min) * 0.1 : Math.abs(max) * 0.001 || 1e-9;
+  return [min - pad, max + pad];
+}
+const AXIS = { stroke: "#8b96a3", grid: { stroke: "#262f3a", width: 1 }, ticks: { stroke: "#262f3a" }, font: "10px system-ui" };
 function pushPoint(id, dex, cex) {
   let s = state.series.get(id);
   if (!s) { s = [[], [], []]; state.series.set(id, s); }
@@ -333,40 +302,22 @@ function pushPoint(id, dex, cex) {
   let u = state.charts.get(id);
   const width = Math.max(120, box.clientWidth);
   if (!u) {
+    // one scale per line: the basis would otherwise flatten both
     u = new uPlot({
-      width, height: 60, legend: { show: false }, cursor: { show: false }, select: { show: false },
-      axes: [{ show: false }, { show: false }], scales: { x: { time: true } },
-      series: [{}, { stroke: "#d29922", width: 1.5, label: "DEX", points: { show: false } },
-        { stroke: "#58a6ff", width: 1.5, label: "CEX", points: { show: false } }],
+      width, height: 96, cursor: { show: false }, select: { show: false },
+      legend: { show: true, live: false },
+      scales: { x: { time: true }, dex: { range: padded }, cex: { range: padded } },
+      axes: [{ ...AXIS, size: 24, space: 70, values: (_u, v) => v.map((t) => hms(t * 1000).slice(3)) },
+        { ...AXIS, scale: "dex", size: 58, space: 24, stroke: "#d29922", values: (_u, v) => v.map(fmtShort) },
+        { ...AXIS, scale: "cex", side: 1, size: 58, space: 24, stroke: "#58a6ff", grid: { show: false }, values: (_u, v) => v.map(fmtShort) }],
+      series: [{}, { stroke: "#d29922", width: 1.5, label: "DEX", scale: "dex", points: { show: false } },
+        { stroke: "#58a6ff", width: 1.5, label: "CEX", scale: "cex", points: { show: false } }],
     }, s, box);
     state.charts.set(id, u);
   } else {
-    if (Math.abs(u.width - width) > 4) u.setSize({ width, height: 60 });
+    if (Math.abs(u.width - width) > 4) u.setSize({ width, height: 96 });
     u.setData(s);
   }
-}
-
-// --- positions ----------------------------------------------------------------------------------
-function renderPositions(list) {
-  const body = $("#positions tbody");
-  body.textContent = "";
-  let total = 0;
-  for (const p of list) {
-    total += (p.unrealized || 0) + p.realized;
-    const tr = el("tr");
-    const cls = (v) => (v > 0 ? "pos" : v < 0 ? "neg" : "");
-    const cells = [
-      [`${p.asset_id.toUpperCase()}${p.origin === "dex" ? "" : " (" + p.origin + ")"}`, ""],
-      [fmt(p.qty, 3), cls(p.qty)], [fmtPrice(p.avg_price), ""], [fmtPrice(p.mark), ""],
-      [fmt(p.unrealized, 2), cls(p.unrealized)], [fmt(p.realized, 2), cls(p.realized)],
-    ];
-    for (const [v, c] of cells) tr.append(el("td", c, v));
-    body.append(tr);
-  }
-  $("#positions-empty").hidden = list.length > 0;
-  const pnl = $("#pnl");
-  pnl.textContent = list.length ? `PnL ${total >= 0 ? "+" : ""}${fmt(total, 2)} USDT` : "";
-  pnl.className = "pnl " + (total > 0 ? "pos" : total < 0 ? "neg" : "");
 }
 
 // --- keyboard and controls ----------------------------------------------------------------------
