@@ -24,6 +24,7 @@ __all__ = [
     "BaseVenueServer",
     "CexEvent",
     "CexFrames",
+    "Handler",
     "Hub",
     "Server",
     "TokenBucket",

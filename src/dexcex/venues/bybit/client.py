@@ -14,9 +14,10 @@ from typing import Any
 import ccxt.async_support as ccxt_rest
 import ccxt.pro as ccxt_pro
 
-from dexcex.domain import InvalidInput, VenueId
+from dexcex.domain import InvalidInput, Order, VenueId
 from dexcex.venues.bybit import constants
 from dexcex.venues.bybit.parse import parse_book_message, parse_trade_message, sequence_verdict
+from dexcex.venues.ccxt_parse import order_from_ccxt
 from dexcex.venues.ccxt_venue import CcxtVenue
 from dexcex.venues.errors import AnnotateErrors
 from dexcex.venues.guard import GuardedMessages
@@ -119,6 +120,22 @@ class BybitVenue(CcxtVenue):
 
     def _lookup_params(self, client_order_id: str) -> dict[str, Any]:
         return {"orderLinkId": client_order_id, "acknowledged": True}
+
+    async def fetch_order_by_client_id(self, client_order_id: str, symbol: str) -> Order | None:
+        """``orderLinkId`` alone on the wire. ccxt's ``fetch_order(None, …)`` sends
+        ``orderId=None`` too, and on ``/v5/order/realtime`` "orderId has priority over
+        orderLinkId": the order would never be found (docs/venues-reality.md)."""
+        market = self.rest.market(symbol)
+        query = {"category": "spot", "symbol": market["id"], "orderLinkId": client_order_id}
+        # realtime holds open orders and the recent closed ones; history the older ones
+        for fn in (self.rest.privateGetV5OrderRealtime, self.rest.privateGetV5OrderHistory):
+            raw = await self._call("fetch_order", fn, query)
+            rows = (raw.get("result") or {}).get("list") or []
+            mine = [r for r in rows if r.get("orderLinkId") == client_order_id]
+            if mine:
+                parsed = self.rest.parse_order(mine[0], market)
+                return order_from_ccxt(parsed, self.id, mode=self.mode, ts_now=self.clock.now_ms())
+        return None
 
     def book_sequence(self, symbol: str) -> int:
         return int(self.pro_for(symbol).dexcex_last.get(symbol, 0))

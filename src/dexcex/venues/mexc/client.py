@@ -140,11 +140,13 @@ class MexcVenue(CcxtVenue):
 
     def _make_rest(self, config: dict[str, Any]) -> Any:
         ex = _MexcRest(config)
+        constants.trade_only_options(ex)
         constants.apply_base_urls(ex, self.settings.rest_url, None)
         return ex
 
     def _make_pro(self, config: dict[str, Any]) -> Any:
         ex = _MexcPro(config)
+        constants.trade_only_options(ex)
         constants.apply_base_urls(ex, self.settings.rest_url, self.settings.ws_url)
         # ccxt waits for 25 deltas before it takes the REST snapshot; on a quiet market
         # that is minutes without a book. Our cache rule (``get_cache_index``) retries a

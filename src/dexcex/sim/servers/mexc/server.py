@@ -28,7 +28,7 @@ class MexcServer(BaseVenueServer):
         super().__init__(world)
         views = {sym: v for (venue, sym), v in world.cex_views.items() if venue == "mexc"}
         self.market = MexcMarketRest(world, views)
-        self.trading = MexcTrading(world, views, MexcAuth(world.exchanges["mexc"]))
+        self.trading = MexcTrading(world, views, MexcAuth(world))
         self.stream = MexcWs(world, self.hub, views)
         app = web.Application(
             middlewares=[
