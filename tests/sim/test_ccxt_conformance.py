@@ -238,3 +238,26 @@ async def test_mexc_load_markets_with_a_trade_only_key_needs_no_wallet_endpoint(
         assert SYMBOL in await ex.load_markets()
     finally:
         await ex.close()
+
+
+async def test_a_quiet_venue_answers_what_plain_ccxt_assumes() -> None:
+    from dexcex.sim.scenario import Realism, load_scenario
+
+    sc = load_scenario("default").model_copy(update={"realism": Realism.quiet()})
+    async with run_sim(sc, speed=4.0) as quiet:
+        ex = TestBybit().rest(quiet.urls)
+        try:
+            await ex.load_markets()
+            await ex.create_order(SYMBOL, "market", "sell", 5, None, {"clientOrderId": "dxq"})
+            got = await ex.fetch_order(None, SYMBOL, {"orderLinkId": "dxq", "acknowledged": True})
+            assert got["clientOrderId"] == "dxq"
+        finally:
+            await ex.close()
+        plain = ccxt_rest.mexc(dict(KEYS))
+        mexc_c.apply_base_urls(plain, quiet.urls["mexc_rest"], None)
+        try:
+            assert SYMBOL in await plain.load_markets()  # no permission gate
+            o = await plain.create_order(SYMBOL, "market", "sell", 5, None, {"clientOrderId": "q"})
+            assert (await plain.fetch_order(o["id"], SYMBOL))["id"] == o["id"]  # no -2013
+        finally:
+            await plain.close()

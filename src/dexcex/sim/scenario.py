@@ -77,7 +77,7 @@ class Realism(_Model):
     # Bybit /v5/order/realtime: orderId has priority over orderLinkId.
     order_id_priority: bool = True
     # MEXC answers -2013 "Order does not exist" to a query this soon after the create.
-    unknown_after_create_ms: Annotated[int, Field(ge=0)] = 800
+    unknown_after_create_ms: Annotated[int, Field(ge=0)] = 500
     # MEXC capital/config/getall needs the withdraw-read permission (else 700007).
     permission_gate: bool = True
     # Bybit: retCode 10006 with X-Bapi-Limit-* headers over a per-key endpoint limit …

@@ -24,6 +24,7 @@ from dexcex.domain import (
     OrderOutcomeUnknown,
     OrderStatus,
     OrderType,
+    RateLimited,
     Rejected,
     Side,
     TradingMode,
@@ -35,8 +36,15 @@ from dexcex.venues.ccxt_parse import order_from_ccxt
 __all__ = ["LOOKUP_DELAYS_S", "CcxtOrders"]
 
 T = TypeVar("T")
-# Waits between lookups of an order whose creation answer was lost.
+# Waits between lookups of an order whose creation answer was lost …
 LOOKUP_DELAYS_S = (0.2, 0.5, 1.0, 2.0)
+# … and of one just created, which a venue may not show yet (MEXC -2013): ask at once,
+# then back off.
+FRESH_DELAYS_S = (0.0, 0.15, 0.3, 0.6, 1.2, 2.4)
+# A create refused by a rate limit that resets in under this (Bybit's per-second endpoint
+# limits; a Retry-After is whole seconds) goes again, so often.
+SHORT_LIMIT_S = 1.0
+SHORT_LIMIT_RETRIES = 2
 
 
 class CcxtOrders:
@@ -103,18 +111,15 @@ class CcxtOrders:
             now,
             ts_sent=now,
         )
+        args = (
+            symbol,
+            type_.value,
+            side.value,
+            float(qty),
+            float(price) if price is not None else None,
+        )
         try:
-            raw = await self._call(
-                "create_order",
-                self.rest.create_order,
-                symbol,
-                type_.value,
-                side.value,
-                float(qty),
-                float(price) if price is not None else None,
-                {"clientOrderId": client_order_id},
-                client_order_id=client_order_id,
-            )
+            raw = await self._send_create(client_order_id, args)
         except OrderOutcomeUnknown:
             found = await self._find_after_lost_answer(client_order_id, symbol)
             if found is None:
@@ -124,42 +129,47 @@ class CcxtOrders:
             if exc.reason != "duplicate_client_order_id":
                 raise
             # An earlier attempt with this id reached the venue: that order is the answer.
-            found = await self._find_after_lost_answer(client_order_id, symbol, first_s=0.0)
+            found = await self._find_after_lost_answer(client_order_id, symbol, FRESH_DELAYS_S)
             if found is None:  # it exists but cannot be seen: unknown, never "rejected"
                 raise OrderOutcomeUnknown(str(exc), client_order_id) from exc
             return found
         acked = self.clock.now_ms()
-        sent = Order(
-            client_order_id,
-            self.id,
-            symbol,
-            side,
-            type_,
-            qty,
-            price,
-            OrderStatus.OPEN,
-            self.mode,
-            now,
-            ts_sent=now,
-            ts_ack=acked,
-        )
+        sent = msgspec.structs.replace(sent, status=OrderStatus.OPEN, ts_ack=acked)
         order = order_from_ccxt(raw, self.id, mode=self.mode, fallback=sent, ts_now=acked)
         if order.status is OrderStatus.OPEN and type_ is OrderType.MARKET:
             # Terse create answers (MEXC) carry no fill state: ask, with backoff, since a
             # fresh order may not be visible yet (-2013). The order exists whatever the
             # lookup says: a failed lookup leaves it open for the caller to follow.
-            fresh = await self._find_after_lost_answer(client_order_id, symbol, first_s=0.0)
+            fresh = await self._find_after_lost_answer(client_order_id, symbol, FRESH_DELAYS_S)
             if fresh is not None:
                 order = _with_timing(fresh, sent)
         return order
 
+    async def _send_create(self, client_order_id: str, args: tuple[Any, ...]) -> Any:
+        """The create request. A rate-limit answer placed nothing: when its wait is short
+        (Bybit 10006 until the reset) the same request goes again, a bounded few times."""
+        for attempt in range(SHORT_LIMIT_RETRIES + 1):
+            try:
+                return await self._call(
+                    "create_order",
+                    self.rest.create_order,
+                    *args,
+                    {"clientOrderId": client_order_id},
+                    client_order_id=client_order_id,
+                )
+            except RateLimited as exc:
+                wait = exc.retry_after_s
+                if attempt == SHORT_LIMIT_RETRIES or wait is None or wait >= SHORT_LIMIT_S:
+                    raise
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
+
     async def _find_after_lost_answer(
-        self, client_order_id: str, symbol: str, *, first_s: float | None = None
+        self, client_order_id: str, symbol: str, delays: tuple[float, ...] = LOOKUP_DELAYS_S
     ) -> Order | None:
         """Look an order up by client order id with bounded backoff (None: still not
         seen). Used when a create's answer was lost, and when an order just created is
         not visible yet; no error of the lookup is taken for the order's fate."""
-        delays = LOOKUP_DELAYS_S if first_s is None else (first_s, *LOOKUP_DELAYS_S)
         for delay in delays:
             await asyncio.sleep(delay)
             try:

@@ -108,12 +108,16 @@ class BybitVenue(CcxtVenue):
 
     def _make_rest(self, config: dict[str, Any]) -> Any:
         ex = _BybitRest(config)
+        if self.settings.testnet:
+            ex.set_sandbox_mode(True)  # api-testnet.bybit.com; explicit URLs still win
         constants.spot_only_options(ex)
         constants.apply_base_urls(ex, self.settings.rest_url, None)
         return ex
 
     def _make_pro(self, config: dict[str, Any]) -> Any:
         ex = _BybitPro(config)
+        if self.settings.testnet:
+            ex.set_sandbox_mode(True)
         constants.spot_only_options(ex)
         constants.apply_base_urls(ex, self.settings.rest_url, self.settings.ws_url)
         return ex
