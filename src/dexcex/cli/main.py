@@ -20,6 +20,7 @@ from dexcex.cli import (
     config_cmd,
     dataset_cmd,
     db_cmd,
+    doctor_cmd,
     evaluate_cmd,
     export_cmd,
     paper_cmd,
@@ -51,6 +52,7 @@ app.command("convert")(replay_cmd.convert)
 app.command("paper")(paper_cmd.paper)
 app.command("export")(export_cmd.export)
 app.command("report")(paper_cmd.report)
+app.command("doctor")(doctor_cmd.doctor)
 
 
 # Commands that run until stopped keep the stop latch (``dexcex.stopping``): a signal

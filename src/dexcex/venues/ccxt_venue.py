@@ -33,7 +33,7 @@ from dexcex.domain import (
 from dexcex.edge.health import HealthTracker
 from dexcex.edge.ratelimit import RateLimit, RateLimiter
 from dexcex.edge.rawtap import RawTap
-from dexcex.venues.base import Balance, MarketRules
+from dexcex.venues.base import Balance, KeyPermissions, MarketRules
 from dexcex.venues.ccxt_orders import CcxtOrders
 from dexcex.venues.ccxt_parse import (
     balances_from_ccxt,
@@ -99,6 +99,10 @@ class CcxtVenue(CcxtOrders, ABC):
 
     @abstractmethod
     def _make_pro(self, config: dict[str, Any]) -> Any: ...
+
+    @abstractmethod
+    async def key_permissions(self) -> KeyPermissions:
+        """What the configured API key may do (the doctor's check)."""
 
     @abstractmethod
     def _lookup_params(self, client_order_id: str) -> dict[str, Any]:

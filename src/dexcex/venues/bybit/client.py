@@ -15,6 +15,7 @@ import ccxt.async_support as ccxt_rest
 import ccxt.pro as ccxt_pro
 
 from dexcex.domain import InvalidInput, Order, VenueId
+from dexcex.venues.base import KeyPermissions
 from dexcex.venues.bybit import constants
 from dexcex.venues.bybit.parse import parse_book_message, parse_trade_message, sequence_verdict
 from dexcex.venues.ccxt_parse import order_from_ccxt
@@ -140,6 +141,14 @@ class BybitVenue(CcxtVenue):
                 parsed = self.rest.parse_order(mine[0], market)
                 return order_from_ccxt(parsed, self.id, mode=self.mode, ts_now=self.clock.now_ms())
         return None
+
+    async def key_permissions(self) -> KeyPermissions:
+        # /v5/user/query-api: readOnly 1 cannot trade; "Withdraw" sits under Wallet
+        raw = await self._call("fetch_balance", self.rest.privateGetV5UserQueryApi)
+        info = raw.get("result") or {}
+        perms = info.get("permissions") or {}
+        trade = str(info.get("readOnly")) == "0" and "SpotTrade" in (perms.get("Spot") or [])
+        return KeyPermissions(trade=trade, withdraw="Withdraw" in (perms.get("Wallet") or []))
 
     def book_sequence(self, symbol: str) -> int:
         return int(self.pro_for(symbol).dexcex_last.get(symbol, 0))
