@@ -89,10 +89,14 @@ class Realism(_Model):
     # clock runs ``clock_offset_ms`` ahead of this host's.
     recv_window: bool = True
     clock_offset_ms: int = 0
-    # Websocket lifecycle: MEXC closes after 30 s without a subscription, 60 s without
-    # data, and at 24 h; Bybit after 10 min without a ping. ``ws_time_scale`` divides
-    # these times (tests reach them in seconds).
+    # Websocket lifecycle: MEXC closes a connection after 30 s without a subscription,
+    # 60 s without data (a PING counts), and at 24 h in any case; Bybit one that has not
+    # pinged for 10 min. ``ws_time_scale`` divides every one (tests reach them in seconds).
     ws_lifecycle: bool = True
+    mexc_ws_no_sub_s: Annotated[float, Field(gt=0)] = 30.0
+    mexc_ws_no_data_s: Annotated[float, Field(gt=0)] = 60.0
+    mexc_ws_max_age_s: Annotated[float, Field(gt=0)] = 86_400.0
+    bybit_ws_no_ping_s: Annotated[float, Field(gt=0)] = 600.0
     ws_time_scale: Annotated[float, Field(gt=0)] = 1.0
     # Birdeye: several swaps in one transaction; DexScreener: pairs whose base token is
     # the quote side of the watched token.

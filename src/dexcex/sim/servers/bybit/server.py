@@ -31,6 +31,7 @@ class BybitServer(BaseVenueServer):
         self.market = BybitMarketRest(world, views)
         self.trading = BybitTrading(world, views, BybitAuth(world))
         self.stream = BybitWs(world, self.hub, views)
+        self.background.append(self.stream.lifecycle.run)
         self.limits = BybitLimits(world)
         app = web.Application(
             middlewares=[

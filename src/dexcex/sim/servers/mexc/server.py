@@ -30,6 +30,7 @@ class MexcServer(BaseVenueServer):
         self.market = MexcMarketRest(world, views)
         self.trading = MexcTrading(world, views, MexcAuth(world))
         self.stream = MexcWs(world, self.hub, views)
+        self.background.append(self.stream.lifecycle.run)
         app = web.Application(
             middlewares=[
                 fault_middleware(
