@@ -103,7 +103,7 @@ def test_doctor_on_the_simulator(
         out = lines(capsys)
         assert code == 1
         failed = [ln for ln in out if ln.startswith("FAIL")]
-        assert failed and all("time skew" in ln and "+10.0 s" in ln for ln in failed), out
+        assert failed and all("time skew" in ln and "clock +10." in ln for ln in failed), out
         assert "sync this host (NTP)" in failed[0]
         assert len(failed) == 2  # one line per venue, nothing else fails: ccxt signs around it
 

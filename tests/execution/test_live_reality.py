@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from dexcex.domain import OrderStatus, OrderType, Side, VenueId
 from tests.execution.test_live import approve, live_on_sim
@@ -53,3 +56,28 @@ async def test_the_kill_switch_finds_and_cancels_a_bybit_order_by_client_id(
         assert cancelled[0].status is OrderStatus.CANCELED
         (at_venue,) = rig.world.exchanges["bybit"].orders.values()
         assert at_venue.status == "canceled"
+
+
+async def test_an_unreadable_error_after_the_create_left_is_looked_up_not_failed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ccxt.async_support as ccxt
+
+    async with live_on_sim(tmp_path) as rig:
+        await rig.trader.reconcile()
+        mexc = rig.router.venues[VenueId.MEXC]
+        send = mexc.rest.create_order
+
+        async def placed_then_garbled(*a: Any, **k: Any) -> Any:
+            await send(*a, **k)  # the venue has the order …
+            raise ccxt.ExchangeError('mexc {"code":99999,"msg":"system busy"}')  # … we hear this
+
+        monkeypatch.setattr(mexc.rest, "create_order", placed_then_garbled)
+        sig = rig.signal(31)
+        order = await rig.trader.submit(sig, approve(sig, 10))
+        assert order is not None
+        await rig.trader.wait_tracked()
+        final = rig.db.orders.get(order.client_order_id)
+        assert final is not None and final.status is OrderStatus.FILLED, final
+        assert final.venue is VenueId.MEXC and rig.at_venue("mexc", final.client_order_id) == 1
+        assert not list(rig.world.exchanges["bybit"].orders.values())  # never failed over

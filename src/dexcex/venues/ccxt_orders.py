@@ -126,6 +126,13 @@ class CcxtOrders:
                 raise
             return found
         except Rejected as exc:
+            if exc.reason == "exchange_error":
+                # An error we cannot read as a refusal came after the request left: the
+                # order may exist. Look before anyone fails it over to another venue.
+                found = await self._find_after_lost_answer(client_order_id, symbol, FRESH_DELAYS_S)
+                if found is None:
+                    raise
+                return found
             if exc.reason != "duplicate_client_order_id":
                 raise
             # An earlier attempt with this id reached the venue: that order is the answer.

@@ -4,22 +4,27 @@
   is HTTP 200 with ``retCode`` 10006, and every answer of these endpoints carries
   ``X-Bapi-Limit``, ``X-Bapi-Limit-Status`` (requests left) and
   ``X-Bapi-Limit-Reset-Timestamp`` (ms, when the window resets);
-* per IP, 600 requests in 5 s: over it, HTTP 403 and an IP ban of at least 10 minutes,
-  during which every request gets 403.
+* per IP, 600 REST requests in 5 s: over it, HTTP 403 and an IP ban of at least 10
+  minutes, during which every REST request gets 403 (websockets have limits of their
+  own: connections per 5 minutes, not simulated).
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from dexcex.logs import get_logger
 from dexcex.sim.servers.bybit.frames import env
 from dexcex.sim.servers.common import Handler, TokenBucket
 from dexcex.sim.servers.port import ServerWorld
 
 __all__ = ["BybitLimits"]
+
+_log = get_logger("dexcex.sim.bybit")
 
 # Endpoints limited per key, and their share of the configured per-second limit
 # (Bybit: spot create/cancel 20/s, order queries 50/s).
@@ -40,12 +45,16 @@ class BybitLimits:
         self._ip = TokenBucket(per_5s, 5.0) if per_5s else None
         self.banned_until = 0.0  # monotonic seconds
         self.bans = 0
-        self.requests = 0  # every request that reached the venue, refused or not
+        self.requests = 0  # every REST request that reached the venue, refused or not
+        self.by_path: Counter[str] = Counter()
 
     def middleware(self) -> Middleware:
         @web.middleware
         async def limit(request: web.Request, handler: Handler) -> web.StreamResponse:
+            if request.path.startswith("/v5/public/"):  # websockets: limits of their own
+                return await handler(request)
             self.requests += 1
+            self.by_path[request.path] += 1
             ban = self._ip_ban()
             if ban is not None:
                 return ban
@@ -66,6 +75,9 @@ class BybitLimits:
         if self._ip is not None and self._ip.take(1.0) > 0:
             self.banned_until = now + self.realism.bybit_ip_ban_s
             self.bans += 1
+            _log.warning(
+                "bybit sim: IP banned", requests=self.requests, top=self.by_path.most_common(3)
+            )
             return web.Response(status=403, text="access too frequent")
         return None
 
