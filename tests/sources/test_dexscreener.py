@@ -56,7 +56,7 @@ def test_documented_envelopes_decode() -> None:
 def test_unsupported_chains_and_unwatched_pairs_are_set_aside() -> None:
     snaps, skipped = parse_pairs(example("latest_dex_pairs.json"), index(), T)
     assert snaps == [] and skipped == [
-        "unwatched pair injective/inj17ufy5gqw33t0prwhkwa6ensv0jpj3xfvylgx8j"
+        ("unwatched_pair", "unwatched pair injective/inj17ufy5gqw33t0prwhkwa6ensv0jpj3xfvylgx8j")
     ]
     assert parse_pairs({"schemaVersion": "1.0.0", "pairs": None}, index(), T) == ([], [])
 
@@ -190,4 +190,5 @@ def test_a_pair_whose_tokens_are_not_the_watched_one_is_refused() -> None:
         "priceUsd": "150",
     }
     good, bad = parse_pairs({"schemaVersion": "1.0.0", "pairs": [pair]}, idx, T)
-    assert good == [] and bad and "neither token is the watched" in bad[0]
+    assert good == [] and [r for r, _ in bad] == ["token_mismatch"]
+    assert "neither token is the watched" in bad[0][1]

@@ -49,9 +49,11 @@ def _num(raw: str | float | None) -> float | None:
     return x if math.isfinite(x) and x >= 0 else None
 
 
-def parse_pairs(obj: Any, index: AssetIndex, ts_recv: int) -> tuple[list[PairSnapshot], list[str]]:
+def parse_pairs(
+    obj: Any, index: AssetIndex, ts_recv: int
+) -> tuple[list[PairSnapshot], list[tuple[str, str]]]:
     """Either envelope (``{"schemaVersion", "pairs"}`` or a bare array) → snapshots of
-    the watched pairs, and the reasons the other entries were not used."""
+    the watched pairs, and (reason code, detail) for each entry not used."""
     try:
         pairs: list[Pair] = (
             msgspec.convert(obj, list[Pair])
@@ -61,16 +63,17 @@ def parse_pairs(obj: Any, index: AssetIndex, ts_recv: int) -> tuple[list[PairSna
     except msgspec.ValidationError as exc:
         raise InvalidInput(f"dexscreener pairs: {exc}", "bad_pairs") from None
     good: list[PairSnapshot] = []
-    bad: list[str] = []
+    bad: list[tuple[str, str]] = []
     for p in pairs:
         chain = CHAIN_IDS.get(p.chainId)
         ref = index.pool(chain, p.pairAddress) if chain else None
         if ref is None:
-            bad.append(f"unwatched pair {p.chainId}/{p.pairAddress}")
+            bad.append(("unwatched_pair", f"unwatched pair {p.chainId}/{p.pairAddress}"))
             continue
         side = _watched_side(p, ref, index)
         if side is None:
-            bad.append(f"pair {p.pairAddress}: neither token is the watched {ref.token}")
+            why = f"pair {p.pairAddress}: neither token is the watched {ref.token}"
+            bad.append(("token_mismatch", why))
             continue
         good.append(_snapshot(p, ref, inverted=side == "quote", ts_recv=ts_recv))
     return good, bad
