@@ -34,6 +34,7 @@ from benchmarks.targets import check
 from dexcex.config import Settings, load_settings
 from dexcex.core import CoreOutput
 from dexcex.domain import Regime, RiskDecision
+from dexcex.execution.live_executor import LiveExecutor
 from dexcex.roots.connectors import sim_endpoints
 from dexcex.roots.engine import Pipeline
 from dexcex.roots.page import engine_page
@@ -50,9 +51,14 @@ def _q(xs: list[float], p: float) -> float:
 
 def _settings(tmp: Path, *, live: bool) -> Settings:
     base = load_settings()
+    # a click per signal, each its own position: the limits are not what is measured
+    risk = base.core.risk.model_copy(
+        update={"max_exposure_usd": 1e9, "max_per_asset_usd": 1e9, "max_daily_loss_usd": 1e9}
+    )
     return base.model_copy(
         update={
             "data_dir": tmp,
+            "core": base.core.model_copy(update={"risk": risk}),
             "api": base.api.model_copy(update={"port": 0}),
             "live": base.live.model_copy(
                 update={
@@ -142,7 +148,8 @@ async def _clicks(tmp: Path, *, live: bool) -> None:
         await server.start()
         ex = pipe.execution
         assert ex is not None and pipe.db is not None
-        while ex.live is not None and not ex.live.ready:  # noqa: ASYNC110 - no event to await
+        trader = ex.executor.trader if isinstance(ex.executor, LiveExecutor) else None
+        while trader is not None and not trader.ready:  # noqa: ASYNC110 - no event to await
             await asyncio.sleep(0.1)
         await asyncio.sleep(3)  # books flowing
         fills: dict[str, float] = {}
@@ -160,7 +167,7 @@ async def _clicks(tmp: Path, *, live: bool) -> None:
             for i in range(CLICKS):
                 out = _approved(10_000 + i, pipe.clock.now_ms())
                 await asyncio.to_thread(pipe.db.signals.add_decided, [(out.signal, out.decision)])
-                ex.offer(out)
+                await ex.offer(out)
                 t0 = time.perf_counter()
                 r = await http.post(
                     f"/api/signals/{out.signal.id}/execute", headers=headers, json={"confirm": True}

@@ -142,6 +142,9 @@ def check_no_loss_no_dup(run: Run, end_s: float, exempt: set[object] = frozenset
     assets = run.pipe.settings.domain_assets()
     pools = {p.address.lower() for a in assets for d in a.dex for p in d.pools}
     got_swaps = Counter(e.tx_id for e in run.received if isinstance(e, DexSwap))
+    # a swap's id is its transaction's hash and a digest of its legs (one transaction
+    # may hold several swaps): the truth knows transactions
+    got_txs = {tx_id.split(":")[0] for tx_id in got_swaps}
     got_trades = Counter(
         _trade_key(e.venue.value, e.symbol, e.ts_event, e.price, e.size, e.side.value)
         for e in run.received
@@ -155,7 +158,7 @@ def check_no_loss_no_dup(run: Run, end_s: float, exempt: set[object] = frozenset
     streams: dict[str, list[tuple[int, bool]]] = {}
     for ev in swaps:
         if ev.pool.lower() in pools and ev not in exempt:
-            streams.setdefault(f"swaps:{ev.chain}", []).append((ev.t, ev.tx in got_swaps))
+            streams.setdefault(f"swaps:{ev.chain}", []).append((ev.t, ev.tx in got_txs))
     markets = {m.symbol.replace("/", "") for a in assets for m in a.cex}
     for ev in trades:
         if ev.symbol in markets:

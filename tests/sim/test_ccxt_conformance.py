@@ -160,6 +160,7 @@ class TestMexc(VenueConformance):
 
     def rest(self, urls: dict[str, str]) -> Any:
         ex = ccxt_rest.mexc(dict(KEYS))
+        mexc_c.trade_only_options(ex)  # the key is trade-only: no capital/config/getall
         mexc_c.apply_base_urls(ex, urls["mexc_rest"], None)
         return ex
 
@@ -169,7 +170,15 @@ class TestMexc(VenueConformance):
         return ex
 
     async def fetch_by_client_id(self, ex: Any, cid: str) -> Any:
-        return await ex.fetch_order(None, SYMBOL, {"clientOrderId": cid})
+        # a fresh order "does not exist" for a moment (-2013): ask again, bounded
+        for _ in range(20):
+            try:
+                return await ex.fetch_order(None, SYMBOL, {"clientOrderId": cid})
+            except ccxt_rest.ExchangeError as exc:
+                if "-2013" not in str(exc):
+                    raise
+                await asyncio.sleep(0.1)
+        raise AssertionError(f"{cid} never became visible")
 
 
 class TestBybit(VenueConformance):
@@ -189,4 +198,66 @@ class TestBybit(VenueConformance):
         return ex
 
     async def fetch_by_client_id(self, ex: Any, cid: str) -> Any:
-        return await ex.fetch_order(None, SYMBOL, {"orderLinkId": cid, "acknowledged": True})
+        # orderLinkId alone: fetch_order(None, …) would send orderId=None, which wins
+        market = ex.market(SYMBOL)
+        q = {"category": "spot", "symbol": market["id"], "orderLinkId": cid}
+        rows = (await ex.privateGetV5OrderRealtime(q))["result"]["list"]
+        assert len(rows) == 1, rows
+        return ex.parse_order(rows[0], market)
+
+
+# --- the real venues' surprises, which plain ccxt meets on the simulator too -------------
+
+
+async def test_bybit_fetch_order_by_link_id_alone_is_lost_to_order_id_priority(
+    world: SimWorld,
+) -> None:
+    ex = TestBybit().rest(world.urls)
+    try:
+        await ex.load_markets()
+        await ex.create_order(SYMBOL, "market", "sell", 5, None, {"clientOrderId": "dxprio"})
+        with pytest.raises(ccxt_rest.OrderNotFound):  # orderId=None went on the wire
+            await ex.fetch_order(None, SYMBOL, {"orderLinkId": "dxprio", "acknowledged": True})
+        assert (await TestBybit().fetch_by_client_id(ex, "dxprio"))["status"] == "closed"
+    finally:
+        await ex.close()
+
+
+async def test_mexc_load_markets_with_a_trade_only_key_needs_no_wallet_endpoint(
+    world: SimWorld,
+) -> None:
+    plain = ccxt_rest.mexc(dict(KEYS))
+    mexc_c.apply_base_urls(plain, world.urls["mexc_rest"], None)
+    try:
+        with pytest.raises(ccxt_rest.AuthenticationError, match="700007"):
+            await plain.load_markets()  # capital/config/getall needs withdraw permission
+    finally:
+        await plain.close()
+    ex = TestMexc().rest(world.urls)
+    try:
+        assert SYMBOL in await ex.load_markets()
+    finally:
+        await ex.close()
+
+
+async def test_a_quiet_venue_answers_what_plain_ccxt_assumes() -> None:
+    from dexcex.sim.scenario import Realism, load_scenario
+
+    sc = load_scenario("default").model_copy(update={"realism": Realism.quiet()})
+    async with run_sim(sc, speed=4.0) as quiet:
+        ex = TestBybit().rest(quiet.urls)
+        try:
+            await ex.load_markets()
+            await ex.create_order(SYMBOL, "market", "sell", 5, None, {"clientOrderId": "dxq"})
+            got = await ex.fetch_order(None, SYMBOL, {"orderLinkId": "dxq", "acknowledged": True})
+            assert got["clientOrderId"] == "dxq"
+        finally:
+            await ex.close()
+        plain = ccxt_rest.mexc(dict(KEYS))
+        mexc_c.apply_base_urls(plain, quiet.urls["mexc_rest"], None)
+        try:
+            assert SYMBOL in await plain.load_markets()  # no permission gate
+            o = await plain.create_order(SYMBOL, "market", "sell", 5, None, {"clientOrderId": "q"})
+            assert (await plain.fetch_order(o["id"], SYMBOL))["id"] == o["id"]  # no -2013
+        finally:
+            await plain.close()

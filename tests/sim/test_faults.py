@@ -120,7 +120,7 @@ async def test_server_error_answers_5xx_during_the_window() -> None:
 async def test_slow_answers_late_but_the_order_was_placed() -> None:
     import ccxt.async_support as ccxt
 
-    from dexcex.venues.mexc.constants import apply_base_urls
+    from dexcex.venues.mexc.constants import apply_base_urls, trade_only_options
 
     fault = Fault(at_s=5, kind=FaultKind.SLOW, target="mexc", duration_s=60, delay_ms=1500)
     async with world_with(fault) as (w, log):
@@ -132,6 +132,7 @@ async def test_slow_answers_late_but_the_order_was_placed() -> None:
                 "timeout": 30_000,
             }
         )
+        trade_only_options(ex)  # a trade-only key: no capital/config/getall
         apply_base_urls(ex, w.urls["mexc_rest"], None)
         try:
             await ex.load_markets()  # before the fault, with all the time a busy machine needs

@@ -55,3 +55,25 @@ def test_realistic_informed_wallets_also_trade_as_noise() -> None:
     assert len(informed) > 20  # not a handful of repeaters
     assert informed & noise  # the same wallets trade as noise
     assert 0.2 <= m.assets["wif"].p_move <= 0.9
+
+
+def test_realism_is_on_by_default_and_a_realism_table_switches_each_off(tmp_path: Path) -> None:
+    from dexcex.sim.scenario import Realism
+
+    on = load_scenario("default").realism
+    assert on == Realism()
+    assert on.order_id_priority and on.unknown_after_create_ms > 0 and on.permission_gate
+    assert on.bybit_order_limit_per_s and on.bybit_ip_limit_per_5s and on.recv_window
+    assert on.ws_lifecycle and on.multi_swap_tx and on.inverted_pairs
+    path = tmp_path / "quiet.toml"
+    path.write_text(
+        'name = "quiet"\nassets = ["wif"]\n\n[realism]\n'
+        "order_id_priority = false\nunknown_after_create_ms = 0\npermission_gate = false\n"
+        "bybit_order_limit_per_s = 0\nbybit_ip_limit_per_5s = 0\nrecv_window = false\n"
+        "ws_lifecycle = false\nmulti_swap_tx = false\ninverted_pairs = false\n",
+        encoding="utf-8",
+    )
+    assert load_scenario(path).realism == Realism.quiet()
+    path.write_text('name = "x"\n[realism]\nno_such_switch = true\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="no_such_switch"):
+        load_scenario(path)

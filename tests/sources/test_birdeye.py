@@ -140,9 +140,10 @@ def test_needs_an_api_key() -> None:
         BirdeyeSource(BirdeyeSettings(), jup_index(), ManualClock(T))
 
 
-async def test_stream_on_the_simulator_drops_duplicates_and_polls_liquidity() -> None:
+async def test_stream_on_the_simulator_drops_duplicates_keeps_multi_swap_txs_and_polls() -> None:
     dup = Fault(at_s=5, kind=FaultKind.DUPLICATE, target="birdeye", count=6)
     sc = load_scenario("default").model_copy(update={"faults": [dup], "assets": ["wif", "bonk"]})
+    assert sc.realism.multi_swap_tx
     async with run_sim(sc, speed=10.0) as world:
         assert world.clock is not None
         cfg = BirdeyeSettings(
@@ -165,8 +166,18 @@ async def test_stream_on_the_simulator_drops_duplicates_and_polls_liquidity() ->
     assert len(swaps) > 20
     assert len({s.tx_id for s in swaps}) == len(swaps)  # no swap twice
     assert src.tracker.rejected["duplicate_tx"] >= 1
-    truth = {ev.tx for v in world.pool_views.values() for ev in v.swaps}
-    assert {s.tx_id for s in swaps} <= truth
+    truth = {ev.tx: ev.usd for v in world.pool_views.values() for ev in v.swaps}
+    assert {s.tx_id.split(":")[0] for s in swaps} <= set(truth)
+    # several swaps in one transaction are each kept: every transaction's swaps add up
+    by_tx: dict[str, float] = {}
+    for sw in swaps:
+        by_tx[sw.tx_id.split(":")[0]] = by_tx.get(sw.tx_id.split(":")[0], 0.0) + sw.usd_value
+    multi = [tx for tx in by_tx if sum(s.tx_id.startswith(tx) for s in swaps) > 1]
+    assert multi, "no multi-swap transaction came through"
+    last = max(swaps, key=lambda sw: sw.ts_event).tx_id.split(":")[0]  # may be cut short
+    for tx, usd in by_tx.items():
+        if tx != last:
+            assert usd == pytest.approx(truth[tx], rel=1e-6), tx
 
 
 async def test_429_carries_retry_after() -> None:

@@ -56,7 +56,7 @@ def test_documented_envelopes_decode() -> None:
 def test_unsupported_chains_and_unwatched_pairs_are_set_aside() -> None:
     snaps, skipped = parse_pairs(example("latest_dex_pairs.json"), index(), T)
     assert snaps == [] and skipped == [
-        "unwatched pair injective/inj17ufy5gqw33t0prwhkwa6ensv0jpj3xfvylgx8j"
+        ("unwatched_pair", "unwatched pair injective/inj17ufy5gqw33t0prwhkwa6ensv0jpj3xfvylgx8j")
     ]
     assert parse_pairs({"schemaVersion": "1.0.0", "pairs": None}, index(), T) == ([], [])
 
@@ -64,6 +64,9 @@ def test_unsupported_chains_and_unwatched_pairs_are_set_aside() -> None:
 def test_a_watched_pair_becomes_liquidity_price_and_flow() -> None:
     pair = example("token_pairs_v1.json")[0]
     pair["pairAddress"] = WIF_POOL
+    wif = index().pool(Chain.SOLANA, WIF_POOL)
+    assert wif is not None
+    pair["baseToken"] = {**pair["baseToken"], "address": wif.token}  # the watched token
     snaps, _ = parse_pairs([pair], index(), T)
     (s,) = snaps
     assert s.ref.asset_id == "wif" and s.price_usd == 0.2468 and s.liquidity_usd == 812345.6
@@ -144,3 +147,48 @@ async def test_frozen_answers_make_the_feed_stale_and_429_without_retry_after_ba
             await src.close()
     # DexScreener's 429 has no Retry-After here: we back off on our own schedule
     assert exc.value.retry_after_s == FALLBACK_BACKOFF_S[0]
+
+
+async def test_pairs_listed_the_other_way_round_are_read_from_the_watched_token() -> None:
+    from dexcex.sim.servers.dexscreener.frames import quote_is_base
+
+    async with run_sim("default", speed=10.0) as world:
+        assert world.clock is not None and world.scenario.realism.inverted_pairs
+        views = {v.pool.address: v for v in world.pool_views.values()}
+        assert any(quote_is_base(v) for v in views.values())  # some pools come inverted
+        src = DexScreenerSource(
+            DexScreenerSettings(rest_url=world.urls["dexscreener_rest"]), index(), world.clock
+        )
+        got: list[MarketEvent] = []
+        world.pause()  # the answer and the truth from the same instant
+        try:
+            await src.poll_once(got.append)
+        finally:
+            world.resume()
+            await src.close()
+    liq = [e for e in got if isinstance(e, PoolLiquidity)]
+    assert liq
+    for e in liq:  # the watched token's reserve, whichever side DexScreener put it on
+        assert e.base_reserve == pytest.approx(views[e.pool].pool.base, rel=1e-3), e.pool
+    prices = [e for e in got if isinstance(e, DexPrice)]
+    truth = {v.pool.token: v.pool.price_usd for v in views.values()}
+    assert prices
+    for p in prices:  # priceUsd is the base token's: inverted pairs are turned round
+        assert p.price_usd == pytest.approx(truth[p.token], rel=1e-3), p.token
+
+
+def test_a_pair_whose_tokens_are_not_the_watched_one_is_refused() -> None:
+    idx = index()
+    ref = next(iter(idx.pools.values()))
+    pair = {
+        "chainId": "solana" if ref.chain is Chain.SOLANA else ref.chain.value,
+        "dexId": ref.dex,
+        "pairAddress": ref.address,
+        "baseToken": {"address": "So11111111111111111111111111111111111111112"},
+        "quoteToken": {"address": "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"},
+        "priceNative": "1",
+        "priceUsd": "150",
+    }
+    good, bad = parse_pairs({"schemaVersion": "1.0.0", "pairs": [pair]}, idx, T)
+    assert good == [] and [r for r, _ in bad] == ["token_mismatch"]
+    assert "neither token is the watched" in bad[0][1]

@@ -21,6 +21,7 @@ from dexcex.config import VenueSettings
 from dexcex.domain import (
     CexMarket,
     NotFound,
+    Order,
     OrderOutcomeUnknown,
     OrderStatus,
     OrderType,
@@ -84,6 +85,14 @@ async def until(cond: Callable[[], bool], limit_s: float = 20.0) -> None:
             await asyncio.sleep(0.05)
 
 
+async def visible(v: CcxtVenue, cid: str, limit_s: float = 5.0) -> Order | None:
+    """The order once the venue shows it (a fresh one may not be visible at once)."""
+    async with asyncio.timeout(limit_s):
+        while (found := await v.fetch_order_by_client_id(cid, SYMBOL)) is None:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+    return found
+
+
 class VenueSuite:
     cls: ClassVar[type[CcxtVenue]]
 
@@ -120,7 +129,7 @@ class VenueSuite:
             )
             assert o.status is OrderStatus.OPEN and o.client_order_id == "dxconf-lim"
             assert o.ts_ack is not None and o.ts_sent is not None and o.ts_ack >= o.ts_sent
-            got = await v.fetch_order_by_client_id("dxconf-lim", SYMBOL)
+            got = await visible(v, "dxconf-lim")  # MEXC: -2013 for a moment after a create
             assert got is not None and got.venue_order_id == o.venue_order_id
             assert [x.client_order_id for x in await v.open_orders(SYMBOL)] == ["dxconf-lim"]
             gone = await v.cancel_order("dxconf-lim", SYMBOL)

@@ -20,6 +20,7 @@ from dexcex.cli import (
     config_cmd,
     dataset_cmd,
     db_cmd,
+    doctor_cmd,
     evaluate_cmd,
     export_cmd,
     kill_cmd,
@@ -53,6 +54,7 @@ app.command("paper")(paper_cmd.paper)
 app.command("export")(export_cmd.export)
 app.command("report")(paper_cmd.report)
 app.command("kill")(kill_cmd.kill)
+app.command("doctor")(doctor_cmd.doctor)
 
 
 # Commands that run until stopped keep the stop latch (``dexcex.stopping``): a signal

@@ -125,6 +125,8 @@ class VenueSettings(_Section):
     # ccxt's own request throttle (its model of the venue's limits) on top of ours; tests
     # against the simulator may switch it off, our limiter still applies.
     ccxt_throttle: bool = True
+    # The venue's test network (ccxt sandbox mode): Bybit has one; MEXC has none.
+    testnet: bool = False
 
     @property
     def has_keys(self) -> bool:
@@ -140,6 +142,16 @@ class MexcSettings(VenueSettings):
     # MEXC spot: 0 % maker, 0.05 % taker (published schedule, 2025).
     taker_fee_bps: Annotated[float, Field(ge=0, le=100)] = 5.0
     maker_fee_bps: Annotated[float, Field(ge=-10, le=100)] = 0.0
+
+    @field_validator("testnet")
+    @classmethod
+    def _no_testnet(cls, v: bool) -> bool:
+        if v:
+            raise ValueError(
+                "MEXC has no testnet: set venues.mexc.testnet = false, and try orders on "
+                "the Bybit testnet (venues.bybit.testnet = true) or against `dexcex sim`"
+            )
+        return v
 
 
 class BybitSettings(VenueSettings):

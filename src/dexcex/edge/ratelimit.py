@@ -65,6 +65,14 @@ class RateLimiter:
                 await asyncio.sleep(delay)
                 waited += delay
 
+    def blocked_for(self, names: Mapping[str, float]) -> float:
+        """Seconds until every class in ``names`` is unblocked (0: none is blocked)."""
+        now = time.monotonic()
+        until = max(
+            (self._buckets[n].blocked_until for n in names if n in self._buckets), default=0
+        )
+        return max(0.0, until - now)
+
     def block(self, name: str, seconds: float) -> None:
         """The venue said 429: nothing in this class until ``seconds`` have passed."""
         bucket = self._buckets.get(name)

@@ -78,6 +78,7 @@ _DAY_MS = 86_400_000
 # A refusal that says nothing about our order, only about the venue right now: the backup
 # may take the same order.
 _VENUE_REASONS = frozenset({"exchange_error", "market_closed"})
+_MAX_BACKOFF_S = 30.0  # the longest wait between two lookups of an order being followed
 
 
 def live_gate(settings: Settings) -> None:
@@ -545,6 +546,9 @@ class LiveTrader:
             await asyncio.sleep(self.poll_s)
             try:
                 found = await venue.fetch_order_by_client_id(current.client_order_id, order.symbol)
+            except RateLimited as exc:  # asking again sooner only prolongs it (a ban)
+                await asyncio.sleep(min(exc.retry_after_s or 0.0, _MAX_BACKOFF_S))
+                continue
             except DexcexError:
                 continue
             if found is None:

@@ -82,6 +82,7 @@ class Account:
     api_secret: str
     free: dict[str, float]
     locked: dict[str, float] = field(default_factory=dict)
+    permissions: frozenset[str] = frozenset({"read", "trade"})
 
     def available(self, asset: str) -> float:
         return self.free.get(asset, 0.0)
@@ -194,8 +195,17 @@ class SimExchange:
             raise SimReject("min_qty", f"quantity below minimum {spec.min_qty}")
         return spec
 
-    def get(self, api_key: str, order_id: str | None, client_id: str | None) -> SimOrder | None:
-        if client_id:
+    def get(
+        self,
+        api_key: str,
+        order_id: str | None,
+        client_id: str | None,
+        *,
+        order_id_first: bool = False,
+    ) -> SimOrder | None:
+        """One order of ``api_key``; with ``order_id_first`` (Bybit) an order id given
+        wins over the client id, as on the venue."""
+        if client_id and not (order_id_first and order_id):
             o = self._by_client.get((api_key, client_id))
         else:
             o = self.orders.get(order_id or "")

@@ -27,6 +27,7 @@ __all__ = [
     "FaultKind",
     "InformedFlow",
     "MarketParams",
+    "Realism",
     "Scenario",
     "available_scenarios",
     "load_scenario",
@@ -64,6 +65,58 @@ class Fault(_Model):
     delay_ms: Annotated[int, Field(ge=0)] = 2000
     retry_after_s: Annotated[int, Field(ge=1)] = 2
     status: Annotated[int, Field(ge=500, le=599)] = 503
+
+
+class Realism(_Model):
+    """How closely the simulated venues behave like the real ones (docs/venues-reality.md).
+
+    Every behaviour is on by default, so every test meets it; a test that needs a quiet
+    venue switches one off in the scenario's ``[realism]`` table.
+    """
+
+    # Bybit /v5/order/realtime: orderId has priority over orderLinkId.
+    order_id_priority: bool = True
+    # MEXC answers -2013 "Order does not exist" to a query this soon after the create.
+    unknown_after_create_ms: Annotated[int, Field(ge=0)] = 500
+    # MEXC capital/config/getall needs the withdraw-read permission (else 700007).
+    permission_gate: bool = True
+    # Bybit: retCode 10006 with X-Bapi-Limit-* headers over a per-key endpoint limit …
+    bybit_order_limit_per_s: Annotated[int, Field(ge=0)] = 20  # 0: no limit
+    # … and HTTP 403 (an IP ban) over the IP limit of 600 requests per 5 s.
+    bybit_ip_limit_per_5s: Annotated[int, Field(ge=0)] = 600  # 0: no ban
+    bybit_ip_ban_s: Annotated[float, Field(ge=0)] = 600.0
+    # Signed requests outside recvWindow of the venue's clock are refused; the venue's
+    # clock runs ``clock_offset_ms`` ahead of this host's.
+    recv_window: bool = True
+    clock_offset_ms: int = 0
+    # Websocket lifecycle: MEXC closes a connection after 30 s without a subscription,
+    # 60 s without data (a PING counts), and at 24 h in any case; Bybit one that has not
+    # pinged for 10 min. ``ws_time_scale`` divides every one (tests reach them in seconds).
+    ws_lifecycle: bool = True
+    mexc_ws_no_sub_s: Annotated[float, Field(gt=0)] = 30.0
+    mexc_ws_no_data_s: Annotated[float, Field(gt=0)] = 60.0
+    mexc_ws_max_age_s: Annotated[float, Field(gt=0)] = 86_400.0
+    bybit_ws_no_ping_s: Annotated[float, Field(gt=0)] = 600.0
+    ws_time_scale: Annotated[float, Field(gt=0)] = 1.0
+    # Birdeye: several swaps in one transaction; DexScreener: pairs whose base token is
+    # the quote side of the watched token.
+    multi_swap_tx: bool = True
+    inverted_pairs: bool = True
+
+    @classmethod
+    def quiet(cls) -> Realism:
+        """Every behaviour off: a venue that never surprises."""
+        return cls(
+            order_id_priority=False,
+            unknown_after_create_ms=0,
+            permission_gate=False,
+            bybit_order_limit_per_s=0,
+            bybit_ip_limit_per_5s=0,
+            recv_window=False,
+            ws_lifecycle=False,
+            multi_swap_tx=False,
+            inverted_pairs=False,
+        )
 
 
 Regime = Literal["calm", "normal", "volatile"]
@@ -132,9 +185,15 @@ class AssetSimParams(_Model):
     spread_bps: Annotated[float, Field(gt=0)] = 6.0
 
 
+# A key's permissions, by what they allow (each venue has its own names for them).
+Permission = Literal["read", "trade", "withdraw"]
+
+
 class AccountSpec(_Model):
     api_key: str
     api_secret: str
+    # Trade-only by default, as a trading bot's key should be.
+    permissions: tuple[Permission, ...] = ("read", "trade")
     balances: dict[str, float] = Field(default_factory=lambda: {"USDT": 100_000.0})
 
 
@@ -166,6 +225,7 @@ class Scenario(_Model):
     dexscreener_rate_per_min: Annotated[int, Field(ge=1)] = 300
     birdeye_rate_per_s: Annotated[int, Field(ge=1)] = 100
     faults: list[Fault] = Field(default_factory=list)
+    realism: Realism = Field(default_factory=Realism)
 
     def asset_configs(self) -> list[AssetConfig]:
         """The watched assets: the default configuration's, or ``assets`` synthetic ones."""

@@ -77,6 +77,8 @@ class SimWorld:
         self._driver: asyncio.Task[None] | None = None
         self.clock: SimClock | None = None
         self.paused = False
+        # The venues' own clock runs this far ahead of the host's (tests change it live).
+        self.clock_offset_ms = scenario.realism.clock_offset_ms
         self.market.sinks.append(self._dispatch)
 
     # --- state -----------------------------------------------------------------------------
@@ -98,12 +100,20 @@ class SimWorld:
                 self.pool_views[p.address] = view
                 self.token_pools.setdefault(p.token, []).append(view)
         accounts = [
-            Account(acc.api_key, acc.api_secret, dict(acc.balances))
+            Account(
+                acc.api_key,
+                acc.api_secret,
+                dict(acc.balances),
+                permissions=frozenset(acc.permissions),
+            )
             for acc in self.scenario.accounts
         ]
         for venue, books in books_by_venue.items():
             # Every account can trade every base: give it some of each to sell.
-            accts = [Account(a.api_key, a.api_secret, dict(a.free)) for a in accounts]
+            accts = [
+                Account(a.api_key, a.api_secret, dict(a.free), permissions=a.permissions)
+                for a in accounts
+            ]
             specs = {
                 v.spec.venue_symbol: v.spec for (vn, _), v in self.cex_views.items() if vn == venue
             }
@@ -116,6 +126,10 @@ class SimWorld:
     def market_now(self) -> int:
         """Market time, ms UTC (``ServerWorld``)."""
         return self.market.now
+
+    def venue_now(self) -> int:
+        """The venues' clock, ms UTC: the host's wall clock plus ``clock_offset_ms``."""
+        return time.time_ns() // 1_000_000 + self.clock_offset_ms
 
     def _ref_price(self, venue_symbol: str) -> float:
         for a in self.market.assets.values():

@@ -9,7 +9,7 @@ import msgspec
 
 from dexcex.domain import CexTrade, Order, OrderBook, OrderType, Side, SourceHealth, VenueId
 
-__all__ = ["Balance", "BookUpdate", "MarketRules", "Venue"]
+__all__ = ["Balance", "BookUpdate", "KeyPermissions", "MarketRules", "Venue"]
 
 
 class MarketRules(msgspec.Struct, frozen=True):
@@ -51,6 +51,13 @@ class BookUpdate(msgspec.Struct, frozen=True):
     bids: list[tuple[float, float]]
     asks: list[tuple[float, float]]
     ts: int
+
+
+class KeyPermissions(msgspec.Struct, frozen=True):
+    """What an API key may do, as the venue reports it."""
+
+    trade: bool
+    withdraw: bool
 
 
 class Balance(msgspec.Struct, frozen=True):

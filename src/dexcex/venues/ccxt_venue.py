@@ -13,10 +13,7 @@ import contextlib
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
-from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
-
-import msgspec
 
 from dexcex.config.models import VenueSettings
 from dexcex.domain import (
@@ -26,28 +23,22 @@ from dexcex.domain import (
     DexcexError,
     InvalidInput,
     NotFound,
-    Order,
     OrderBook,
-    OrderOutcomeUnknown,
-    OrderStatus,
-    OrderType,
     RateLimited,
     Rejected,
-    Side,
     SourceHealth,
     SourceKind,
-    TemporarilyUnavailable,
     TradingMode,
     VenueId,
 )
 from dexcex.edge.health import HealthTracker
 from dexcex.edge.ratelimit import RateLimit, RateLimiter
 from dexcex.edge.rawtap import RawTap
-from dexcex.venues.base import Balance, MarketRules
+from dexcex.venues.base import Balance, KeyPermissions, MarketRules
+from dexcex.venues.ccxt_orders import CcxtOrders
 from dexcex.venues.ccxt_parse import (
     balances_from_ccxt,
     book_from_ccxt,
-    order_from_ccxt,
     rules_from_ccxt,
     trade_from_ccxt,
 )
@@ -56,11 +47,11 @@ from dexcex.venues.errors import VenueCodes, translate
 __all__ = ["CcxtVenue"]
 
 T = TypeVar("T")
-# Waits between lookups of an order whose creation answer was lost.
-LOOKUP_DELAYS_S = (0.2, 0.5, 1.0, 2.0)
+# A class blocked for longer than this (an IP ban) fails a call at once, unsent.
+BLOCKED_FAIL_FAST_S = 5.0
 
 
-class CcxtVenue(ABC):
+class CcxtVenue(CcxtOrders, ABC):
     id: ClassVar[VenueId]
     codes: ClassVar[VenueCodes]
     limits: ClassVar[tuple[RateLimit, ...]]
@@ -111,6 +102,10 @@ class CcxtVenue(ABC):
     def _make_pro(self, config: dict[str, Any]) -> Any: ...
 
     @abstractmethod
+    async def key_permissions(self) -> KeyPermissions:
+        """What the configured API key may do (the doctor's check)."""
+
+    @abstractmethod
     def _lookup_params(self, client_order_id: str) -> dict[str, Any]:
         """ccxt params of ``fetch_order(None, symbol, params)`` by client order id."""
 
@@ -138,6 +133,10 @@ class CcxtVenue(ABC):
         cfg: dict[str, Any] = {
             "timeout": int(self.settings.timeout_s * 1000),
             "enableRateLimit": self.settings.ccxt_throttle,
+            # Sign with the venue's clock, not ours: ccxt asks the server's time when the
+            # markets load and offsets every timestamp, so a host clock that is off by
+            # more than recvWindow (Bybit 10002, MEXC 700003) still trades.
+            "options": {"adjustForTimeDifference": True},
         }
         if self.settings.has_keys:
             assert self.settings.api_key is not None and self.settings.api_secret is not None
@@ -153,7 +152,15 @@ class CcxtVenue(ABC):
         client_order_id: str | None = None,
         **kwargs: Any,
     ) -> T:
-        await self.limiter.acquire(self.costs.get(op, {self.rate_limit_class: 1}))
+        costs = self.costs.get(op, {self.rate_limit_class: 1})
+        banned = self.limiter.blocked_for(costs)
+        if banned > BLOCKED_FAIL_FAST_S:
+            # A long block (an IP ban): fail now, send nothing — asking again every
+            # second only prolongs a ban.
+            raise RateLimited(
+                f"{self.id}: {op} not sent: blocked for {banned:.0f} s more", retry_after_s=banned
+            )
+        await self.limiter.acquire(costs)
         started = time.perf_counter()
         try:
             result = await fn(*args, **kwargs)
@@ -166,17 +173,33 @@ class CcxtVenue(ABC):
                 client_order_id=client_order_id,
             )
             if isinstance(err, RateLimited):
-                self.tracker.on_rate_limited(err.retry_after_s)
-                self.limiter.block(self.rate_limit_class, err.retry_after_s or 1.0)
+                self._on_rate_limited(exc, err, costs)
             elif not isinstance(err, (NotFound, Rejected)):
                 self.tracker.on_error(f"{op}: {err}")
             raise err from exc
         self.tracker.on_rest((time.perf_counter() - started) * 1000)
         return result
 
+    def _on_rate_limited(
+        self, exc: BaseException, err: RateLimited, costs: Mapping[str, float]
+    ) -> None:
+        self.tracker.on_rate_limited(err.retry_after_s)
+        wait = err.retry_after_s or 1.0
+        if getattr(exc, "dexcex_code", None) in self.codes.endpoint_limit:
+            # one endpoint's per-key limit: the other endpoints go on
+            for name in costs:
+                if name != self.rate_limit_class:
+                    self.limiter.block(name, wait)
+        else:
+            self.limiter.block(self.rate_limit_class, wait)
+
     # --- markets and data --------------------------------------------------------------------
 
     async def load_markets(self) -> dict[str, MarketRules]:
+        if self.settings.has_keys:
+            # before anything signed: Bybit's load_markets signs a currency query before
+            # ccxt's own time adjustment (which runs in fetch_markets)
+            await self._call("fetch_time", self.rest.load_time_difference)
         # shielded: ccxt shares one loading task between callers, and a caller's timeout
         # cancelling it would cancel it for every other stream and the reconciler too
         loaded = await self._call("load_markets", lambda: asyncio.shield(self.rest.load_markets()))
@@ -192,6 +215,18 @@ class CcxtVenue(ABC):
             )
         self.rules = rules
         return rules
+
+    async def clock_skew_ms(self) -> int:
+        """How far the venue's clock is ahead of ours (ms), measured once now; the
+        offset ccxt signs with is updated to it."""
+        before = time.time() * 1000
+        server = await self._call("fetch_time", self.rest.fetch_time)
+        after = time.time() * 1000
+        if server is None:
+            raise InvalidInput(f"{self.id}: server time missing from the answer")
+        skew = int(server - (before + after) / 2)
+        self.rest.options["timeDifference"] = int(after - server)
+        return skew
 
     async def fetch_order_book(self, symbol: str, limit: int = 50) -> OrderBook:
         raw = await self._call("fetch_order_book", self.rest.fetch_order_book, symbol, limit)
@@ -252,128 +287,6 @@ class CcxtVenue(ABC):
     async def fetch_balance(self) -> dict[str, Balance]:
         return balances_from_ccxt(await self._call("fetch_balance", self.rest.fetch_balance))
 
-    # --- orders ------------------------------------------------------------------------------
-
-    async def fetch_order_by_client_id(self, client_order_id: str, symbol: str) -> Order | None:
-        try:
-            raw = await self._call(
-                "fetch_order",
-                self.rest.fetch_order,
-                None,
-                symbol,
-                self._lookup_params(client_order_id),
-            )
-        except NotFound:
-            return None
-        except Rejected as exc:
-            if exc.reason == "invalid_order":  # some venues answer "bad request" for unknown ids
-                return None
-            raise
-        return order_from_ccxt(raw, self.id, mode=self.mode, ts_now=self.clock.now_ms())
-
-    async def create_order(
-        self,
-        client_order_id: str,
-        symbol: str,
-        side: Side,
-        type_: OrderType,
-        qty: Decimal,
-        price: Decimal | None = None,
-    ) -> Order:
-        now = self.clock.now_ms()
-        sent = Order(
-            client_order_id,
-            self.id,
-            symbol,
-            side,
-            type_,
-            qty,
-            price,
-            OrderStatus.SENT,
-            self.mode,
-            now,
-            ts_sent=now,
-        )
-        try:
-            raw = await self._call(
-                "create_order",
-                self.rest.create_order,
-                symbol,
-                type_.value,
-                side.value,
-                float(qty),
-                float(price) if price is not None else None,
-                {"clientOrderId": client_order_id},
-                client_order_id=client_order_id,
-            )
-        except OrderOutcomeUnknown:
-            found = await self._find_after_lost_answer(client_order_id, symbol)
-            if found is None:
-                raise
-            return found
-        except Rejected as exc:
-            if exc.reason != "duplicate_client_order_id":
-                raise
-            # An earlier attempt with this id reached the venue: that order is the answer.
-            found = await self.fetch_order_by_client_id(client_order_id, symbol)
-            if found is None:
-                raise
-            return found
-        acked = self.clock.now_ms()
-        sent = Order(
-            client_order_id,
-            self.id,
-            symbol,
-            side,
-            type_,
-            qty,
-            price,
-            OrderStatus.OPEN,
-            self.mode,
-            now,
-            ts_sent=now,
-            ts_ack=acked,
-        )
-        order = order_from_ccxt(raw, self.id, mode=self.mode, fallback=sent, ts_now=acked)
-        if order.status is OrderStatus.OPEN and type_ is OrderType.MARKET:
-            # Terse create answers (MEXC) carry no fill state: ask once.
-            fresh = await self.fetch_order_by_client_id(client_order_id, symbol)
-            if fresh is not None:
-                order = _with_timing(fresh, sent)
-        return order
-
-    async def _find_after_lost_answer(self, client_order_id: str, symbol: str) -> Order | None:
-        """The create request left and no answer came back: look before anyone retries."""
-        for delay in LOOKUP_DELAYS_S:
-            await asyncio.sleep(delay)
-            try:
-                found = await self.fetch_order_by_client_id(client_order_id, symbol)
-            except (TemporarilyUnavailable, RateLimited):
-                continue
-            if found is not None:
-                return found
-        return None
-
-    async def cancel_order(self, client_order_id: str, symbol: str) -> Order:
-        order = await self.fetch_order_by_client_id(client_order_id, symbol)
-        if order is None:
-            raise NotFound(f"{self.id}: no order {client_order_id}")
-        if order.status.is_final:
-            return order
-        await self._call("cancel_order", self.rest.cancel_order, order.venue_order_id, symbol)
-        fresh = await self.fetch_order_by_client_id(client_order_id, symbol)
-        return fresh or order
-
-    async def open_orders(self, symbol: str | None = None) -> list[Order]:
-        raw = await self._call("fetch_open_orders", self.rest.fetch_open_orders, symbol)
-        out: list[Order] = []
-        for o in raw:
-            try:
-                out.append(order_from_ccxt(o, self.id, mode=self.mode, ts_now=self.clock.now_ms()))
-            except InvalidInput as exc:
-                self.tracker.reject("bad_order", str(exc))
-        return out
-
     # --- health and shutdown -----------------------------------------------------------------
 
     def health(self) -> SourceHealth:
@@ -383,9 +296,3 @@ class CcxtVenue(ABC):
         for ex in (*self._pros, self.rest):
             with contextlib.suppress(DexcexError, OSError, RuntimeError):  # best effort
                 await ex.close()
-
-
-def _with_timing(order: Order, sent: Order) -> Order:
-    return msgspec.structs.replace(
-        order, ts_sent=sent.ts_sent, ts_ack=sent.ts_ack, ts_created=sent.ts_created
-    )

@@ -8,6 +8,7 @@ so translation never depends on the text of a message. Each venue adds its own c
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,11 @@ class VenueCodes(msgspec.Struct, frozen=True):
     duplicate_client_id: frozenset[str] = frozenset()
     unknown_order: frozenset[str] = frozenset()
     insufficient_funds: frozenset[str] = frozenset()
+    # A per-key endpoint limit (Bybit 10006 on HTTP 200): only that endpoint waits.
+    endpoint_limit: frozenset[str] = frozenset()
+    # The HTTP status of an IP ban (Bybit 403) and how long one lasts at least.
+    ip_ban_status: int | None = None
+    ip_ban_s: float = 0.0
 
 
 def _annotate(exc: BaseException, status: Any, headers: Any, response: Any) -> None:
@@ -47,14 +53,24 @@ def _annotate(exc: BaseException, status: Any, headers: Any, response: Any) -> N
                 code = str(response[key])
                 break
     exc.dexcex_code = code  # type: ignore[attr-defined]
-    retry = None
-    if isinstance(headers, dict):
-        raw = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-        try:
-            retry = float(raw) if raw is not None else None
-        except ValueError:
-            retry = None
-    exc.dexcex_retry_after = retry  # type: ignore[attr-defined]
+    exc.dexcex_retry_after = _retry_after(headers)  # type: ignore[attr-defined]
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds to wait, from ``Retry-After`` or Bybit's ``X-Bapi-Limit-Reset-Timestamp``
+    (ms, on the venue's clock: bounded, so a skewed clock cannot make it absurd)."""
+    if not isinstance(headers, dict):
+        return None
+    low = {str(k).lower(): v for k, v in headers.items()}
+    try:
+        if low.get("retry-after") is not None:
+            return float(low["retry-after"])
+        if low.get("x-bapi-limit-reset-timestamp") is not None:
+            left = (int(low["x-bapi-limit-reset-timestamp"]) - time.time() * 1000) / 1000
+            return min(max(left, 0.05), 60.0)
+    except ValueError:
+        return None
+    return None
 
 
 class AnnotateErrors:
@@ -131,6 +147,9 @@ def translate(
     status = getattr(exc, "dexcex_http_status", None)
     retry_after = getattr(exc, "dexcex_retry_after", None)
     text = f"{venue}: {type(exc).__name__}: {str(exc)[:300]}"
+    if codes.ip_ban_status is not None and status == codes.ip_ban_status:
+        # Refused before it was processed: nothing was placed; waiting is the only cure.
+        return RateLimited(f"{text} (IP banned)", retry_after_s=codes.ip_ban_s)
     if code is not None:
         if code in codes.duplicate_client_id:
             return Rejected(text, reason="duplicate_client_order_id")

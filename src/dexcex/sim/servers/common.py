@@ -24,6 +24,7 @@ __all__ = [
     "BaseVenueServer",
     "CexEvent",
     "CexFrames",
+    "Handler",
     "Hub",
     "Server",
     "TokenBucket",
@@ -257,15 +258,25 @@ class BaseVenueServer:
         self.world = world
         self.hub = Hub()
         self.server: Server | None = None
+        # what runs beside the server while it listens (e.g. the websocket lifecycle)
+        self.background: list[Callable[[], Awaitable[None]]] = []
+        self._tasks: list[asyncio.Task[None]] = []
 
     def serve(self, app: web.Application) -> None:
         self.server = Server(app)
 
     async def start(self, host: str, port: int = 0) -> int:
         assert self.server is not None, "call serve(app) in __init__"
-        return await self.server.start(host, port)
+        port = await self.server.start(host, port)
+        self._tasks = [asyncio.ensure_future(run()) for run in self.background]
+        return port
 
     async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if self.server is not None:
             await self.server.stop()
 

@@ -43,6 +43,11 @@ class ServerWorld(Protocol):
         """Market time, ms UTC (what market-data timestamps carry)."""
         ...
 
+    def venue_now(self) -> int:
+        """The venues' own wall clock, ms UTC (server time, signature windows); it may
+        run ahead of or behind the host's (``Realism.clock_offset_ms``)."""
+        ...
+
 
 class VenueServer(Protocol):
     """What the world asks of every server: publish events, say where it listens."""

@@ -3,7 +3,8 @@
 ``stream(chain, emit)`` runs one websocket until it closes (the pipeline's supervisor
 reconnects); ``poll_liquidity(chain, emit)`` makes one round of liquidity requests.
 Every frame that cannot be turned into a domain event is counted and logged by reason;
-a swap seen twice (same transaction) is dropped as a duplicate.
+a swap seen twice (same transaction and legs: ``swap_id``) is dropped as a duplicate;
+several swaps in one transaction are each kept.
 """
 
 from __future__ import annotations

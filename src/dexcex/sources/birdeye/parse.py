@@ -8,6 +8,7 @@ token (it is in ``to``) → buy; the owner paid with it (``from``) → sell.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from typing import Any
 
@@ -15,10 +16,16 @@ import msgspec
 
 from dexcex.domain import Chain, DexPrice, DexSwap, InvalidInput, PoolLiquidity, Side
 from dexcex.domain.errors import DomainValidationError
-from dexcex.sources.birdeye.schemas import MarketData, PriceFrame, TxsFrame
+from dexcex.sources.birdeye.schemas import MarketData, PriceFrame, TxsData, TxsFrame
 from dexcex.sources.index import AssetIndex
 
-__all__ = ["frame_type", "parse_market_data", "parse_price_frame", "parse_txs_frame"]
+__all__ = [
+    "frame_type",
+    "parse_market_data",
+    "parse_price_frame",
+    "parse_txs_frame",
+    "swap_id",
+]
 
 _decoder = msgspec.json.Decoder()
 
@@ -39,6 +46,14 @@ def _finite(x: float | None, what: str, *, positive: bool = True) -> float:
     if x is None or not math.isfinite(x) or (x <= 0 if positive else x < 0):
         raise InvalidInput(f"birdeye: {what} = {x!r}", "absurd_value")
     return x
+
+
+def swap_id(d: TxsData) -> str:
+    """One swap's id: its transaction hash and a digest of its legs. One transaction may
+    hold several swaps (split routes, arbitrage): the hash alone would make the second a
+    "duplicate"; the same swap sent twice still has one id."""
+    legs = f"{d.poolId}|{d.from_.address}|{d.from_.uiAmount!r}|{d.to.address}|{d.to.uiAmount!r}"
+    return f"{d.txHash}:{hashlib.blake2b(legs.encode(), digest_size=4).hexdigest()}"
 
 
 def parse_txs_frame(obj: Any, chain: Chain, index: AssetIndex, ts_recv: int) -> DexSwap:
@@ -71,7 +86,7 @@ def parse_txs_frame(obj: Any, chain: Chain, index: AssetIndex, ts_recv: int) -> 
             chain=chain,
             dex=pool.dex if pool else (d.source or "unknown"),
             pool=pool.address if pool else (d.poolId or f"token:{token_leg.address}"),
-            tx_id=d.txHash,
+            tx_id=swap_id(d),
             trader=d.owner or None,
             side=side,
             base_amount=base,

@@ -71,8 +71,8 @@ class DexScreenerSource:
             except InvalidInput as exc:
                 self.tracker.reject(exc.reason, str(exc))
                 continue
-            for why in skipped:
-                self.tracker.reject("unwatched_pair", why)
+            for reason, why in skipped:
+                self.tracker.reject(reason, why)
             for s in snaps:
                 n += self._emit_snapshot(s, emit)
         return n

@@ -49,9 +49,11 @@ def _num(raw: str | float | None) -> float | None:
     return x if math.isfinite(x) and x >= 0 else None
 
 
-def parse_pairs(obj: Any, index: AssetIndex, ts_recv: int) -> tuple[list[PairSnapshot], list[str]]:
+def parse_pairs(
+    obj: Any, index: AssetIndex, ts_recv: int
+) -> tuple[list[PairSnapshot], list[tuple[str, str]]]:
     """Either envelope (``{"schemaVersion", "pairs"}`` or a bare array) → snapshots of
-    the watched pairs, and the reasons the other entries were not used."""
+    the watched pairs, and (reason code, detail) for each entry not used."""
     try:
         pairs: list[Pair] = (
             msgspec.convert(obj, list[Pair])
@@ -61,33 +63,60 @@ def parse_pairs(obj: Any, index: AssetIndex, ts_recv: int) -> tuple[list[PairSna
     except msgspec.ValidationError as exc:
         raise InvalidInput(f"dexscreener pairs: {exc}", "bad_pairs") from None
     good: list[PairSnapshot] = []
-    bad: list[str] = []
+    bad: list[tuple[str, str]] = []
     for p in pairs:
         chain = CHAIN_IDS.get(p.chainId)
         ref = index.pool(chain, p.pairAddress) if chain else None
         if ref is None:
-            bad.append(f"unwatched pair {p.chainId}/{p.pairAddress}")
+            bad.append(("unwatched_pair", f"unwatched pair {p.chainId}/{p.pairAddress}"))
             continue
-        m5 = (p.txns or {}).get("m5", None)
-        liq = p.liquidity
-        price = _num(p.priceUsd)
-        if price is not None and price <= 0:
-            price = None
-        good.append(
-            PairSnapshot(
-                ref=ref,
-                price_usd=price,
-                liquidity_usd=_num(liq.usd) if liq else None,
-                base_reserve=_num(liq.base) if liq else None,
-                quote_reserve=_num(liq.quote) if liq else None,
-                m5_buys=m5.buys if m5 else 0,
-                m5_sells=m5.sells if m5 else 0,
-                m5_volume_usd=_num((p.volume or {}).get("m5")) or 0.0,
-                created_ms=p.pairCreatedAt,
-                ts_recv=ts_recv,
-            )
-        )
+        side = _watched_side(p, ref, index)
+        if side is None:
+            why = f"pair {p.pairAddress}: neither token is the watched {ref.token}"
+            bad.append(("token_mismatch", why))
+            continue
+        good.append(_snapshot(p, ref, inverted=side == "quote", ts_recv=ts_recv))
     return good, bad
+
+
+def _watched_side(p: Pair, ref: PoolRef, index: AssetIndex) -> str | None:
+    """Which side of the pair is the watched token: "base", "quote" or neither (None).
+    DexScreener lists some pools with the quote asset (WETH, SOL …) as ``baseToken``,
+    and ``priceUsd`` is always the base token's price."""
+    if index.asset_of_token(ref.chain, p.baseToken.address) == ref.asset_id:
+        return "base"
+    if p.quoteToken and index.asset_of_token(ref.chain, p.quoteToken.address) == ref.asset_id:
+        return "quote"
+    return None
+
+
+def _snapshot(p: Pair, ref: PoolRef, *, inverted: bool, ts_recv: int) -> PairSnapshot:
+    """A pair as seen from the watched token: with ``inverted`` (the token is the quote
+    side) its USD price is ``priceUsd / priceNative``, reserves and buys/sells swap."""
+    m5 = (p.txns or {}).get("m5", None)
+    liq = p.liquidity
+    price = _num(p.priceUsd)
+    buys, sells = (m5.buys, m5.sells) if m5 else (0, 0)
+    base = _num(liq.base) if liq else None
+    quote = _num(liq.quote) if liq else None
+    if inverted:
+        native = _num(p.priceNative)
+        price = price / native if price is not None and native else None
+        buys, sells, base, quote = sells, buys, quote, base
+    if price is not None and price <= 0:
+        price = None
+    return PairSnapshot(
+        ref=ref,
+        price_usd=price,
+        liquidity_usd=_num(liq.usd) if liq else None,
+        base_reserve=base,
+        quote_reserve=quote,
+        m5_buys=buys,
+        m5_sells=sells,
+        m5_volume_usd=_num((p.volume or {}).get("m5")) or 0.0,
+        created_ms=p.pairCreatedAt,
+        ts_recv=ts_recv,
+    )
 
 
 def snapshot_events(s: PairSnapshot) -> list[PoolLiquidity | DexPrice]:

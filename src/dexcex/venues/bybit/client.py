@@ -14,9 +14,11 @@ from typing import Any
 import ccxt.async_support as ccxt_rest
 import ccxt.pro as ccxt_pro
 
-from dexcex.domain import InvalidInput, VenueId
+from dexcex.domain import InvalidInput, Order, VenueId
+from dexcex.venues.base import KeyPermissions
 from dexcex.venues.bybit import constants
 from dexcex.venues.bybit.parse import parse_book_message, parse_trade_message, sequence_verdict
+from dexcex.venues.ccxt_parse import order_from_ccxt
 from dexcex.venues.ccxt_venue import CcxtVenue
 from dexcex.venues.errors import AnnotateErrors
 from dexcex.venues.guard import GuardedMessages
@@ -107,18 +109,46 @@ class BybitVenue(CcxtVenue):
 
     def _make_rest(self, config: dict[str, Any]) -> Any:
         ex = _BybitRest(config)
+        if self.settings.testnet:
+            ex.set_sandbox_mode(True)  # api-testnet.bybit.com; explicit URLs still win
         constants.spot_only_options(ex)
         constants.apply_base_urls(ex, self.settings.rest_url, None)
         return ex
 
     def _make_pro(self, config: dict[str, Any]) -> Any:
         ex = _BybitPro(config)
+        if self.settings.testnet:
+            ex.set_sandbox_mode(True)
         constants.spot_only_options(ex)
         constants.apply_base_urls(ex, self.settings.rest_url, self.settings.ws_url)
         return ex
 
     def _lookup_params(self, client_order_id: str) -> dict[str, Any]:
         return {"orderLinkId": client_order_id, "acknowledged": True}
+
+    async def fetch_order_by_client_id(self, client_order_id: str, symbol: str) -> Order | None:
+        """``orderLinkId`` alone on the wire. ccxt's ``fetch_order(None, …)`` sends
+        ``orderId=None`` too, and on ``/v5/order/realtime`` "orderId has priority over
+        orderLinkId": the order would never be found (docs/venues-reality.md)."""
+        market = self.rest.market(symbol)
+        query = {"category": "spot", "symbol": market["id"], "orderLinkId": client_order_id}
+        # realtime holds open orders and the recent closed ones; history the older ones
+        for fn in (self.rest.privateGetV5OrderRealtime, self.rest.privateGetV5OrderHistory):
+            raw = await self._call("fetch_order", fn, query)
+            rows = (raw.get("result") or {}).get("list") or []
+            mine = [r for r in rows if r.get("orderLinkId") == client_order_id]
+            if mine:
+                parsed = self.rest.parse_order(mine[0], market)
+                return order_from_ccxt(parsed, self.id, mode=self.mode, ts_now=self.clock.now_ms())
+        return None
+
+    async def key_permissions(self) -> KeyPermissions:
+        # /v5/user/query-api: readOnly 1 cannot trade; "Withdraw" sits under Wallet
+        raw = await self._call("fetch_balance", self.rest.privateGetV5UserQueryApi)
+        info = raw.get("result") or {}
+        perms = info.get("permissions") or {}
+        trade = str(info.get("readOnly")) == "0" and "SpotTrade" in (perms.get("Spot") or [])
+        return KeyPermissions(trade=trade, withdraw="Withdraw" in (perms.get("Wallet") or []))
 
     def book_sequence(self, symbol: str) -> int:
         return int(self.pro_for(symbol).dexcex_last.get(symbol, 0))

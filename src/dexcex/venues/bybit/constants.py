@@ -36,6 +36,11 @@ CODES = VenueCodes(
     duplicate_client_id=frozenset({"110072", "170141"}),
     unknown_order=frozenset({"110001", "170213"}),
     insufficient_funds=frozenset({"110007", "170131"}),
+    # "Too many visits!": HTTP 200, retCode 10006, X-Bapi-Limit-* headers (per key and
+    # endpoint); HTTP 403: the IP went over 600 requests / 5 s and is banned >= 10 min.
+    endpoint_limit=frozenset({"10006"}),
+    ip_ban_status=403,
+    ip_ban_s=600.0,
 )
 
 

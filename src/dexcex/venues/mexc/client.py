@@ -15,6 +15,7 @@ import ccxt.pro as ccxt_pro
 
 from dexcex.domain import InvalidInput, VenueId
 from dexcex.edge.health import HealthTracker
+from dexcex.venues.base import KeyPermissions
 from dexcex.venues.ccxt_venue import CcxtVenue
 from dexcex.venues.errors import AnnotateErrors
 from dexcex.venues.guard import GuardedMessages
@@ -140,11 +141,13 @@ class MexcVenue(CcxtVenue):
 
     def _make_rest(self, config: dict[str, Any]) -> Any:
         ex = _MexcRest(config)
+        constants.trade_only_options(ex)
         constants.apply_base_urls(ex, self.settings.rest_url, None)
         return ex
 
     def _make_pro(self, config: dict[str, Any]) -> Any:
         ex = _MexcPro(config)
+        constants.trade_only_options(ex)
         constants.apply_base_urls(ex, self.settings.rest_url, self.settings.ws_url)
         # ccxt waits for 25 deltas before it takes the REST snapshot; on a quiet market
         # that is minutes without a book. Our cache rule (``get_cache_index``) retries a
@@ -154,6 +157,13 @@ class MexcVenue(CcxtVenue):
 
     def _lookup_params(self, client_order_id: str) -> dict[str, Any]:
         return {"clientOrderId": client_order_id}
+
+    async def key_permissions(self) -> KeyPermissions:
+        # /api/v3/account says what the key may do (canTrade, canWithdraw)
+        raw = await self._call("fetch_balance", self.rest.spotPrivateGetAccount)
+        return KeyPermissions(
+            trade=raw.get("canTrade") is True, withdraw=raw.get("canWithdraw") is True
+        )
 
     def book_sequence(self, symbol: str) -> int:
         return int(self.pro_for(symbol).dexcex_last.get(symbol, 0))

@@ -7,7 +7,15 @@ from typing import Any
 from dexcex.edge.ratelimit import RateLimit
 from dexcex.venues.errors import VenueCodes
 
-__all__ = ["CODES", "COSTS", "LIMITS", "REST_URL", "WS_URL", "apply_base_urls"]
+__all__ = [
+    "CODES",
+    "COSTS",
+    "LIMITS",
+    "REST_URL",
+    "WS_URL",
+    "apply_base_urls",
+    "trade_only_options",
+]
 
 REST_URL = "https://api.mexc.com"
 WS_URL = "wss://wbs-api.mexc.com/ws"
@@ -30,7 +38,9 @@ CODES = VenueCodes(
     # MEXC does not document its answer to a reused newClientOrderId; -2010 is the code
     # the simulator uses (see shared/protocols/mexc.md), kept apart from ccxt's mapping.
     duplicate_client_id=frozenset({"-2010"}),
-    unknown_order=frozenset({"-2011"}),
+    # -2013 "Order does not exist" also answers a query right after a create (ccxt issue
+    # #21614): not found *yet*, never a rejection of the order.
+    unknown_order=frozenset({"-2011", "-2013"}),
     insufficient_funds=frozenset({"30004", "10101"}),
 )
 
@@ -50,3 +60,10 @@ def apply_base_urls(exchange: Any, rest_url: str | None, ws_url: str | None) -> 
         api["contract"]["private"] = f"{rest}/api/v1/private"
     if ws_url and isinstance(api.get("ws"), dict):
         api["ws"]["spot"] = ws_url
+
+
+def trade_only_options(exchange: Any) -> None:
+    """Work with a trade-only key. ccxt's ``load_markets`` asks ``capital/config/getall``
+    for currencies, which needs withdraw-read permission (700007 without it); the markets
+    carry every precision trading needs, so currencies are built from them instead."""
+    exchange.has = {**exchange.has, "fetchCurrencies": False}

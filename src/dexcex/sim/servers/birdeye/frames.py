@@ -8,6 +8,7 @@ floats; timestamps are seconds.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,6 +58,20 @@ def side_item(ev: DexSwapEv, view: PoolView, give: bool) -> dict[str, Any]:
         "type": "transfer",
         "typeSwap": "from" if give else "to",
     }
+
+
+def tx_parts(ev: DexSwapEv, multi_swap: bool) -> list[DexSwapEv]:
+    """The swaps Birdeye reports for one simulated swap. With ``multi_swap`` every third
+    transaction is a split route: two swaps (60 % and 40 %) under one ``txHash``, as
+    aggregators send them — a client keying swaps by transaction loses the second."""
+    if not multi_swap or int(hashlib.blake2b(ev.tx.encode(), digest_size=2).hexdigest(), 16) % 3:
+        return [ev]
+    return [
+        msgspec.structs.replace(
+            ev, base_amount=ev.base_amount * f, quote_amount=ev.quote_amount * f, usd=ev.usd * f
+        )
+        for f in (0.6, 0.4)
+    ]
 
 
 def tx_item(ev: DexSwapEv, view: PoolView, *, pair: bool) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from dexcex.sim.market.events import DexSwapEv
 from dexcex.sim.servers.birdeye.auth import BirdeyeAuth
-from dexcex.sim.servers.birdeye.frames import err, iso, price_obj, tx_item
+from dexcex.sim.servers.birdeye.frames import err, iso, price_obj, tx_item, tx_parts
 from dexcex.sim.servers.common import json_response
 from dexcex.sim.servers.port import ServerWorld
 from dexcex.sim.state import PoolView
@@ -129,7 +129,8 @@ class BirdeyeRest:
             return page
         items, more = page
         by_pool = {v.pool.address: v for v in views}
-        txs = [tx_item(e, by_pool[e.pool], pair=False) for e in items]
+        multi = self.world.scenario.realism.multi_swap_tx
+        txs = [tx_item(p, by_pool[e.pool], pair=False) for e in items for p in tx_parts(e, multi)]
         return _ok({"items": txs, "hasNext": more})
 
     async def txs_pair(self, request: web.Request) -> web.Response:
@@ -143,7 +144,9 @@ class BirdeyeRest:
         if isinstance(page, web.Response):
             return page
         items, more = page
-        return _ok({"items": [tx_item(e, view, pair=True) for e in items], "hasNext": more})
+        multi = self.world.scenario.realism.multi_swap_tx
+        txs = [tx_item(p, view, pair=True) for e in items for p in tx_parts(e, multi)]
+        return _ok({"items": txs, "hasNext": more})
 
     async def market_data(self, request: web.Request) -> web.Response:
         got = self._token(request)

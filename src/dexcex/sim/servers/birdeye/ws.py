@@ -16,7 +16,7 @@ from aiohttp import web
 
 from dexcex.sim.market.events import DexSwapEv, SimEvent
 from dexcex.sim.servers.birdeye.auth import BirdeyeAuth
-from dexcex.sim.servers.birdeye.frames import malformed, price_frame, txs_frame
+from dexcex.sim.servers.birdeye.frames import malformed, price_frame, tx_parts, txs_frame
 from dexcex.sim.servers.common import Hub, WsConn
 from dexcex.sim.servers.port import ServerWorld
 
@@ -90,18 +90,20 @@ class BirdeyeWs:
         variant = faults.take_malformed("birdeye", ev.t, what)
         dup = faults.take_duplicate("birdeye", ev.t, what)
         view = self.world.pool_views[ev.pool]
+        parts = tx_parts(ev, self.world.scenario.realism.multi_swap_tx)
         for field, addr in (("token", ev.token), ("pair", ev.pool)):
             txs = f"txs:{ev.chain}:{field}:{addr}"
             for conn in list(self.hub.by_channel.get(txs, ())):
                 simple = conn.state.get("txs_simple", True)
-                frame = (
-                    malformed(variant)
-                    if variant
-                    else txs_frame(ev, view, pair=field == "pair", simple=simple)
-                )
-                conn.send(frame)
-                if dup:
+                for part in parts:
+                    frame = (
+                        malformed(variant)
+                        if variant
+                        else txs_frame(part, view, pair=field == "pair", simple=simple)
+                    )
                     conn.send(frame)
+                    if dup:
+                        conn.send(frame)
             price = f"price:{ev.chain}:{field}:{addr}"
             if self.hub.has(price):
                 frame = malformed(variant) if variant else price_frame(view, addr)

@@ -12,16 +12,16 @@ from urllib.parse import parse_qsl
 import msgspec
 from aiohttp import web
 
-from dexcex.sim.exchange import SimExchange
 from dexcex.sim.servers.bybit.frames import env
-from dexcex.sim.servers.common import wall_ms
+from dexcex.sim.servers.port import ServerWorld
 
 __all__ = ["BybitAuth"]
 
 
 class BybitAuth:
-    def __init__(self, ex: SimExchange) -> None:
-        self.ex = ex
+    def __init__(self, world: ServerWorld) -> None:
+        self.world = world
+        self.ex = world.exchanges["bybit"]
 
     def check(self, request: web.Request, payload: str) -> str | web.Response:
         """The caller's key, or the error Bybit would answer."""
@@ -44,8 +44,8 @@ class BybitAuth:
             t, w = int(ts), int(window)
         except ValueError:
             return env({}, 10002, "invalid request, please check your server timestamp")
-        now = wall_ms()
-        if not (now - w <= t < now + 1000):
+        now = self.world.venue_now()
+        if self.world.scenario.realism.recv_window and not (now - w <= t < now + 1000):
             return env(
                 {},
                 10002,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from dexcex.sim.servers.bybit.frames import env, instrument_json, ticker_json
-from dexcex.sim.servers.common import wall_ms
+from dexcex.sim.servers.common import json_response
 from dexcex.sim.servers.port import ServerWorld
 from dexcex.sim.state import CexView
 
@@ -26,8 +26,11 @@ class BybitMarketRest:
         r.add_get("/v5/market/tickers", self.tickers)
 
     async def market_time(self, _request: web.Request) -> web.Response:
-        now = wall_ms()
-        return env({"timeSecond": str(now // 1000), "timeNano": str(now * 1_000_000)})
+        now = self.world.venue_now()
+        result = {"timeSecond": str(now // 1000), "timeNano": str(now * 1_000_000)}
+        return json_response(
+            {"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": now}
+        )
 
     async def instruments(self, request: web.Request) -> web.Response:
         cat = request.query.get("category", "")

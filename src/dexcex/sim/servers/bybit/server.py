@@ -12,6 +12,7 @@ from aiohttp import web
 
 from dexcex.sim.market.events import SimEvent
 from dexcex.sim.servers.bybit.auth import BybitAuth
+from dexcex.sim.servers.bybit.limits import BybitLimits
 from dexcex.sim.servers.bybit.rest import BybitMarketRest
 from dexcex.sim.servers.bybit.trading import BybitTrading
 from dexcex.sim.servers.bybit.ws import BybitWs
@@ -28,10 +29,13 @@ class BybitServer(BaseVenueServer):
         super().__init__(world)
         views = {sym: v for (venue, sym), v in world.cex_views.items() if venue == "bybit"}
         self.market = BybitMarketRest(world, views)
-        self.trading = BybitTrading(world, views, BybitAuth(world.exchanges["bybit"]))
+        self.trading = BybitTrading(world, views, BybitAuth(world))
         self.stream = BybitWs(world, self.hub, views)
+        self.background.append(self.stream.lifecycle.run)
+        self.limits = BybitLimits(world)
         app = web.Application(
             middlewares=[
+                self.limits.middleware(),
                 fault_middleware(
                     "bybit",
                     world.faults,
@@ -41,7 +45,7 @@ class BybitServer(BaseVenueServer):
                         headers={"Retry-After": str(s)},
                     ),
                     server_error=lambda st: web.Response(status=st, text="Bad Gateway"),
-                )
+                ),
             ]
         )
         self.market.routes(app.router)

@@ -52,6 +52,12 @@ class BybitTrading:
             }
         )
 
+    def _one(self, key: str, q: dict[str, str]) -> SimOrder | None:
+        # "orderId has priority over orderLinkId" (Bybit v5, Get Open & Closed Orders):
+        # an orderId of "None" finds nothing, however right the orderLinkId.
+        first = self.world.scenario.realism.order_id_priority
+        return self.ex.get(key, q.get("orderId"), q.get("orderLinkId"), order_id_first=first)
+
     async def order_create(self, request: web.Request) -> web.Response:
         auth = await self.auth.post(request)
         if isinstance(auth, web.Response):
@@ -97,7 +103,7 @@ class BybitTrading:
         key, q = auth
         sym = q.get("symbol")
         if q.get("orderId") or q.get("orderLinkId"):
-            o = self.ex.get(key, q.get("orderId"), q.get("orderLinkId"))
+            o = self._one(key, q)
             orders = [o] if o is not None and (not sym or o.symbol == sym) else []
         elif q.get("openOnly", "0") == "1":
             orders = [o for o in self.ex.orders.values() if o.account == key and not o.is_open]
@@ -116,7 +122,7 @@ class BybitTrading:
             o for o in self.ex.orders.values() if o.account == key and (not sym or o.symbol == sym)
         ]
         if q.get("orderId") or q.get("orderLinkId"):
-            o = self.ex.get(key, q.get("orderId"), q.get("orderLinkId"))
+            o = self._one(key, q)
             orders = [o] if o else []
         return self._list(orders[-50:])
 
@@ -164,14 +170,19 @@ class BybitTrading:
         auth = await self.auth.get(request)
         if isinstance(auth, web.Response):
             return auth
+        perms = self.ex.accounts[auth[0]].permissions
+        wallet = ["AccountTransfer", "Withdraw"] if "withdraw" in perms else []
         return env(
             {
                 "id": "1",
                 "apiKey": auth[0],
-                "readOnly": 0,
+                "readOnly": 0 if "trade" in perms else 1,
                 "unified": 0,
                 "uta": 1,
-                "permissions": {"Spot": ["SpotTrade"]},
+                "permissions": {
+                    "Spot": ["SpotTrade"] if "trade" in perms else [],
+                    "Wallet": wallet,
+                },
             }
         )
 

@@ -13,6 +13,7 @@ from aiohttp import web
 from dexcex.sim.market.events import SimEvent
 from dexcex.sim.servers.bybit.frames import BybitFrames, book_snapshot
 from dexcex.sim.servers.common import CexEvent, Hub, WsConn, publish_cex
+from dexcex.sim.servers.lifecycle import WsLifecycle
 from dexcex.sim.servers.port import ServerWorld
 from dexcex.sim.state import CexView
 
@@ -29,9 +30,11 @@ class BybitWs:
         self.views = views
         self.ex = world.exchanges["bybit"]
         self.frames = BybitFrames(views, self.ex, world.market_now)
+        r = world.scenario.realism
+        self.lifecycle = WsLifecycle(hub, r, no_ping_s=r.bybit_ws_no_ping_s)
 
     async def serve(self, request: web.Request) -> web.StreamResponse:
-        return await self.hub.serve(request, self.on_text)
+        return await self.hub.serve(request, self.on_text, on_open=self.lifecycle.on_open)
 
     def on_text(self, conn: WsConn, text: str) -> None:
         conn.state.setdefault("conn_id", str(uuid.uuid4()))
@@ -45,6 +48,7 @@ class BybitWs:
         op, req_id = msg.get("op"), msg.get("req_id", "")
         args = [a for a in msg.get("args", []) if isinstance(a, str)]
         if op == "ping":
+            self.lifecycle.on_ping(conn)
             self._reply(conn, {"success": True, "ret_msg": "pong", "req_id": req_id, "op": op})
         elif op == "subscribe":
             self._subscribe(conn, req_id, args)

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from aiohttp import web
 
 from dexcex.sim.state import QUOTE_TOKENS, PoolView
 
-__all__ = ["pair_json", "too_many"]
+__all__ = ["pair_json", "quote_is_base", "too_many"]
 
 _WINDOWS = {"m5": 5, "h1": 60, "h6": 360, "h24": 1440}
 _LABELS = {"meteora": ["DLMM"], "orca": ["wp"], "raydium": [], "uniswap": ["v3"]}
@@ -35,33 +36,44 @@ def _windows(v: PoolView, now: int) -> tuple[dict[str, Any], dict[str, Any], dic
     return txns, volume, change
 
 
-def pair_json(v: PoolView, now: int) -> dict[str, Any]:
-    """One Pair object; ``priceUsd`` is the USD price of ``baseToken``."""
+def quote_is_base(v: PoolView) -> bool:
+    """Whether DexScreener lists this pool the other way round (about one in three): its
+    ``baseToken`` is the quote side (WETH, SOL …) and the watched token is the quote."""
+    return int(hashlib.blake2b(v.pool.address.encode(), digest_size=2).hexdigest(), 16) % 3 == 0
+
+
+def pair_json(v: PoolView, now: int, *, inverted: bool = False) -> dict[str, Any]:
+    """One Pair object; ``priceUsd`` is the USD price of ``baseToken`` — with
+    ``inverted`` the quote token's, and every base/quote figure swaps sides."""
     pool = v.pool
     txns, volume, change = _windows(v, now)
     quote_addr, _ = QUOTE_TOKENS.get((pool.chain, pool.quote_symbol), ("", 9))
     price = pool.price_usd
+    token = {"address": pool.token, "name": v.symbol, "symbol": v.symbol}
+    quote = {"address": quote_addr, "name": pool.quote_symbol, "symbol": pool.quote_symbol}
+    native, usd, base_res, quote_res = pool.price_native, price, pool.base, pool.quote
+    if inverted:
+        token, quote = quote, token
+        native, usd, base_res, quote_res = 1 / native, pool.quote_usd, quote_res, base_res
+        txns = {k: {"buys": t["sells"], "sells": t["buys"]} for k, t in txns.items()}
+        change = {k: round((1 / (1 + c / 100) - 1) * 100, 2) for k, c in change.items()}
     return {
         "chainId": pool.chain,
         "dexId": pool.dex,
         "url": f"https://dexscreener.com/{pool.chain}/{pool.address.lower()}",
         "pairAddress": pool.address,
         "labels": _LABELS.get(pool.dex, ["v2"]),
-        "baseToken": {"address": pool.token, "name": v.symbol, "symbol": v.symbol},
-        "quoteToken": {
-            "address": quote_addr,
-            "name": pool.quote_symbol,
-            "symbol": pool.quote_symbol,
-        },
-        "priceNative": f"{pool.price_native:.10g}",
-        "priceUsd": f"{price:.10g}",
+        "baseToken": token,
+        "quoteToken": quote,
+        "priceNative": f"{native:.10g}",
+        "priceUsd": f"{usd:.10g}",
         "txns": txns,
         "volume": volume,
         "priceChange": change,
         "liquidity": {
             "usd": round(pool.liquidity_usd, 2),
-            "base": round(pool.base, 4),
-            "quote": round(pool.quote, 6),
+            "base": round(base_res, 4),
+            "quote": round(quote_res, 6),
         },
         "fdv": round(price * 1e9),
         "marketCap": round(price * 9e8),

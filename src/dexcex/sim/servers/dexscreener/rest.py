@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from dexcex.sim.servers.common import TokenBucket, json_response
-from dexcex.sim.servers.dexscreener.frames import pair_json, too_many
+from dexcex.sim.servers.dexscreener.frames import pair_json, quote_is_base, too_many
 from dexcex.sim.servers.port import ServerWorld
 from dexcex.sim.state import PoolView
 
@@ -61,7 +61,8 @@ class DexScreenerRest:
         return json_response(data)
 
     def _pair(self, v: PoolView) -> dict[str, Any]:
-        return pair_json(v, self.world.market_now())
+        inverted = self.world.scenario.realism.inverted_pairs and quote_is_base(v)
+        return pair_json(v, self.world.market_now(), inverted=inverted)
 
     def _find_pair(self, chain: str, pair_id: str) -> PoolView | None:
         v = self.world.pool_views.get(pair_id) or self.world.pool_views.get(pair_id.lower())

@@ -10,9 +10,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from dexcex.sim.exchange import SimExchange
-from dexcex.sim.servers.common import wall_ms
 from dexcex.sim.servers.mexc.frames import err
+from dexcex.sim.servers.port import ServerWorld
 
 __all__ = ["MexcAuth"]
 
@@ -20,8 +19,9 @@ Signed = tuple[str, dict[str, str]]  # api key, every parameter of the request
 
 
 class MexcAuth:
-    def __init__(self, ex: SimExchange) -> None:
-        self.ex = ex
+    def __init__(self, world: ServerWorld) -> None:
+        self.world = world
+        self.ex = world.exchanges["mexc"]
 
     def check(self, request: web.Request, body: str) -> Signed | web.Response:
         """The caller's key and parameters, or the error MEXC would answer."""
@@ -47,8 +47,9 @@ class MexcAuth:
             return err(400, 700004, "Mandatory parameter 'timestamp' was not sent or is invalid")
         if window > 60000:
             return err(400, 700005, "recvWindow must less than 60000")
-        now = wall_ms()
-        if not (ts < now + 1000 and now - ts <= window):
+        now = self.world.venue_now()
+        inside = ts < now + 1000 and now - ts <= window
+        if self.world.scenario.realism.recv_window and not inside:
             return err(400, 700003, "Timestamp for this request is outside of the recvWindow.")
         return key, params
 

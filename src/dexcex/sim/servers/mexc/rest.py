@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from dexcex.sim.servers.common import TokenBucket, json_response, wall_ms
+from dexcex.sim.servers.common import TokenBucket, json_response
 from dexcex.sim.servers.mexc.frames import err, symbol_info, ticker_json
 from dexcex.sim.servers.port import ServerWorld
 from dexcex.sim.state import CexView
@@ -54,7 +54,7 @@ class MexcMarketRest:
         return json_response({})
 
     async def server_time(self, _request: web.Request) -> web.Response:
-        return json_response({"serverTime": wall_ms()})
+        return json_response({"serverTime": self.world.venue_now()})
 
     async def contract_detail(self, _request: web.Request) -> web.Response:
         return json_response({"success": True, "code": 0, "data": []})
@@ -67,7 +67,7 @@ class MexcMarketRest:
         return json_response(
             {
                 "timezone": "CST",
-                "serverTime": wall_ms(),
+                "serverTime": self.world.venue_now(),
                 "rateLimits": [],
                 "exchangeFilters": [],
                 "symbols": [symbol_info(self.views[s].spec, self.ex) for s in syms],

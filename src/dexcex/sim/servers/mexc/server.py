@@ -28,8 +28,9 @@ class MexcServer(BaseVenueServer):
         super().__init__(world)
         views = {sym: v for (venue, sym), v in world.cex_views.items() if venue == "mexc"}
         self.market = MexcMarketRest(world, views)
-        self.trading = MexcTrading(world, views, MexcAuth(world.exchanges["mexc"]))
+        self.trading = MexcTrading(world, views, MexcAuth(world))
         self.stream = MexcWs(world, self.hub, views)
+        self.background.append(self.stream.lifecycle.run)
         app = web.Application(
             middlewares=[
                 fault_middleware(

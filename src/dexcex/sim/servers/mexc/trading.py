@@ -39,6 +39,7 @@ class MexcTrading:
         self.ex = world.exchanges["mexc"]
         self.views = views
         self.auth = auth
+        self._created: dict[str, int] = {}  # order id → venue time of its create
 
     def routes(self, r: web.UrlDispatcher) -> None:
         r.add_post("/api/v3/order", self.order_create)
@@ -91,6 +92,7 @@ class MexcTrading:
             )
         except SimReject as exc:
             return reject(exc)
+        self._created[o.id] = self.world.venue_now()
         return json_response(self._json(o, full=False))
 
     async def order_get(self, request: web.Request) -> web.Response:
@@ -103,7 +105,16 @@ class MexcTrading:
         o = self.ex.get(key, p.get("orderId"), p.get("origClientOrderId"))
         if o is None or o.symbol != p.get("symbol"):
             return err(400, -2011, "Order does not exist.")
+        if self._just_created(o):
+            # MEXC's order query lags its matching engine: a fresh order "does not exist"
+            # for a moment (ccxt issue #21614).
+            return err(400, -2013, "Order does not exist.")
         return json_response(self._json(o))
+
+    def _just_created(self, o: SimOrder) -> bool:
+        window = self.world.scenario.realism.unknown_after_create_ms
+        at = self._created.get(o.id)
+        return at is not None and self.world.venue_now() - at < window
 
     async def order_cancel(self, request: web.Request) -> web.Response:
         auth = self.auth.check(request, await _body(request))
@@ -144,8 +155,8 @@ class MexcTrading:
         assets = sorted(set(acct.free) | set(acct.locked))
         return json_response(
             {
-                "canTrade": True,
-                "canWithdraw": True,
+                "canTrade": "trade" in acct.permissions,
+                "canWithdraw": "withdraw" in acct.permissions,
                 "canDeposit": True,
                 "updateTime": None,
                 "accountType": "SPOT",
@@ -195,4 +206,10 @@ class MexcTrading:
 
     async def capital_config(self, request: web.Request) -> web.Response:
         auth = self.auth.check(request, "")
-        return auth if isinstance(auth, web.Response) else json_response([])
+        if isinstance(auth, web.Response):
+            return auth
+        # The currency list is a wallet endpoint: it needs withdraw-read permission.
+        gated = self.world.scenario.realism.permission_gate
+        if gated and "withdraw" not in self.ex.accounts[auth[0]].permissions:
+            return err(400, 700007, "No permission to access the endpoint.")
+        return json_response([])

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from dexcex.sim.market.events import SimEvent
 from dexcex.sim.servers.common import CexEvent, Hub, WsConn, publish_cex
+from dexcex.sim.servers.lifecycle import WsLifecycle
 from dexcex.sim.servers.mexc.frames import BOOK_TICKER, DEALS, DEPTH, MexcFrames
 from dexcex.sim.servers.port import ServerWorld
 from dexcex.sim.state import CexView
@@ -31,9 +32,17 @@ class MexcWs:
         self.hub = hub
         self.views = views
         self.frames = MexcFrames(views)
+        r = world.scenario.realism
+        self.lifecycle = WsLifecycle(
+            hub,
+            r,
+            no_sub_s=r.mexc_ws_no_sub_s,
+            no_data_s=r.mexc_ws_no_data_s,
+            max_age_s=r.mexc_ws_max_age_s,
+        )
 
     async def serve(self, request: web.Request) -> web.StreamResponse:
-        return await self.hub.serve(request, self.on_text)
+        return await self.hub.serve(request, self.on_text, on_open=self.lifecycle.on_open)
 
     def on_text(self, conn: WsConn, text: str) -> None:
         try:
