@@ -126,20 +126,7 @@ class CcxtOrders:
                 raise
             return found
         except Rejected as exc:
-            if exc.reason == "exchange_error":
-                # An error we cannot read as a refusal came after the request left: the
-                # order may exist. Look before anyone fails it over to another venue.
-                found = await self._find_after_lost_answer(client_order_id, symbol, FRESH_DELAYS_S)
-                if found is None:
-                    raise
-                return found
-            if exc.reason != "duplicate_client_order_id":
-                raise
-            # An earlier attempt with this id reached the venue: that order is the answer.
-            found = await self._find_after_lost_answer(client_order_id, symbol, FRESH_DELAYS_S)
-            if found is None:  # it exists but cannot be seen: unknown, never "rejected"
-                raise OrderOutcomeUnknown(str(exc), client_order_id) from exc
-            return found
+            return await self._after_refusal(exc, client_order_id, symbol)
         acked = self.clock.now_ms()
         sent = msgspec.structs.replace(sent, status=OrderStatus.OPEN, ts_ack=acked)
         order = order_from_ccxt(raw, self.id, mode=self.mode, fallback=sent, ts_now=acked)
@@ -151,6 +138,23 @@ class CcxtOrders:
             if fresh is not None:
                 order = _with_timing(fresh, sent)
         return order
+
+    async def _after_refusal(self, exc: Rejected, client_order_id: str, symbol: str) -> Order:
+        """A create answered with a refusal that may not be one: the order, or ``exc``."""
+        if exc.reason == "exchange_error":
+            # An error we cannot read as a refusal came after the request left: the
+            # order may exist. Look before anyone fails it over to another venue.
+            found = await self._find_after_lost_answer(client_order_id, symbol, FRESH_DELAYS_S)
+            if found is None:
+                raise exc
+            return found
+        if exc.reason != "duplicate_client_order_id":
+            raise exc
+        # An earlier attempt with this id reached the venue: that order is the answer.
+        found = await self._find_after_lost_answer(client_order_id, symbol, FRESH_DELAYS_S)
+        if found is None:  # it exists but cannot be seen: unknown, never "rejected"
+            raise OrderOutcomeUnknown(str(exc), client_order_id) from exc
+        return found
 
     async def _send_create(self, client_order_id: str, args: tuple[Any, ...]) -> Any:
         """The create request. A rate-limit answer placed nothing: when its wait is short
