@@ -22,6 +22,7 @@ from dexcex.cli import (
     db_cmd,
     evaluate_cmd,
     export_cmd,
+    model_cmd,
     paper_cmd,
     replay_cmd,
     run_cmd,
@@ -41,6 +42,7 @@ app = typer.Typer(
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(dataset_cmd.app, name="dataset")
+app.add_typer(model_cmd.app, name="model")
 sim_cmd.app.command("sweep")(sweep_cmd.sweep)
 app.add_typer(sim_cmd.app, name="sim")
 app.command("evaluate")(evaluate_cmd.evaluate)
