@@ -3,6 +3,8 @@ embargoed after each boundary."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -29,7 +31,7 @@ def test_folds_walk_forward_and_grow() -> None:
     ts = np.arange(0, 2_000 * 10_000, 10_000, dtype=np.int64)
     folds = walk_forward(ts, 4, H, H)
     assert [len(f.fit) for f in folds] == sorted(len(f.fit) for f in folds)
-    assert all(a.test.max() < b.test.min() for a, b in zip(folds, folds[1:], strict=False))
+    assert all(a.test.max() < b.test.min() for a, b in itertools.pairwise(folds))
     final = final_split(ts, 4, H, H)
     assert len(final.test) == 0 and final.fit.max() < final.calib.min()
     assert ts[final.calib].min() >= ts[final.fit].max() + H
