@@ -7,7 +7,7 @@ from sqlalchemy import inspect
 from dexcex.store import current_revision, downgrade, head_revision, make_engine, upgrade
 from dexcex.store.models import Base
 
-TABLES = {"engine_state", "signals", "orders", "fills", "source_health", "alerts"}
+TABLES = {"engine_state", "models", "signals", "orders", "fills", "source_health", "alerts"}
 
 
 def _tables(url: str) -> set[str]:

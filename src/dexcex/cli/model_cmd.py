@@ -40,6 +40,11 @@ def train(
     calibration: str = typer.Option("isotonic", "--calibration", help="isotonic or platt."),
     seed: int = typer.Option(0, "--seed"),
     report: Path = typer.Option(Path("report"), "--report", help="Report folder."),
+    register: bool | None = typer.Option(
+        None,
+        "--register/--no-register",
+        help="Add the model to the registry (default: when a database is read or given).",
+    ),
 ) -> None:
     """Walk-forward training of LightGBM, a logistic baseline and the hand-set rule,
     calibrated on unseen folds; writes a model card (JSON, Markdown, PNGs)."""
@@ -66,3 +71,116 @@ def train(
     for line in card["verdict"]:
         console.print(f"  {line}", highlight=False)
     console.print(f"card: {out.folder / 'card.json'} (and card.md, PNGs)")
+    if register if register is not None else (dataset is None or db is not None):
+        from dexcex.models.service import register as add
+
+        database = open_database(with_db(settings_of(ctx), db))
+        try:
+            rec = add(database.models, out)
+        finally:
+            database.close()
+        console.print(f"registered {rec.id} as a candidate: {rec.path} (sha256 {rec.sha256[:12]}…)")
+
+
+def _models(ctx: typer.Context, db: str | None) -> Any:
+    return open_database(with_db(settings_of(ctx), db))
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: the configured)."),
+) -> None:
+    """Every registered model with its status and out-of-sample evidence."""
+    from rich.table import Table
+
+    from dexcex.models.guard import evidence_of
+
+    database = _models(ctx, db)
+    try:
+        recs = database.models.all()
+    finally:
+        database.close()
+    t = Table(title="models")
+    for col in ("id", "status", "learner", "rows", "top-decile net bps [95 % CI]", "evidence"):
+        t.add_column(col)
+    for r in recs:
+        ev = evidence_of(r.card)
+        t.add_row(
+            r.id,
+            r.status,
+            r.learner,
+            f"{r.card['data']['rows']:,}",
+            ev.text,
+            "yes" if ev.ok else "no",
+        )
+    console.print(t)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    model_id: str = typer.Argument(..., help="Model id."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: the configured)."),
+) -> None:
+    """A model's card summary, status and file."""
+    rec = _get(ctx, model_id, db)
+    console.print(f"{rec.id}: {rec.status}; file {rec.path} (sha256 {rec.sha256})")
+    for line in rec.card.get("verdict", []):
+        console.print(f"  {line}", highlight=False)
+
+
+def _get(ctx: typer.Context, model_id: str, db: str | None) -> Any:
+    from dexcex.domain import DexcexError
+
+    database = _models(ctx, db)
+    try:
+        rec = database.models.get(model_id)
+    finally:
+        database.close()
+    if rec is None:
+        raise DexcexError(f"no model {model_id!r} in the registry (see `dexcex model list`)")
+    return rec
+
+
+def _set(ctx: typer.Context, model_id: str, status: str, db: str | None) -> None:
+    import time
+
+    from dexcex.domain import DexcexError
+    from dexcex.models.service import load_scorer
+
+    rec = _get(ctx, model_id, db)
+    if status in ("shadow", "active"):
+        load_scorer(rec, status)  # a file that would be refused at start is refused now
+    database = _models(ctx, db)
+    try:
+        out = database.models.set_status(model_id, status, int(time.time() * 1000))
+    finally:
+        database.close()
+    if out is None:
+        raise DexcexError(f"no model {model_id!r} in the registry")
+    console.print(f"{model_id}: {rec.status} → {status}")
+
+
+@app.command("promote")
+def promote(
+    ctx: typer.Context,
+    model_id: str = typer.Argument(..., help="Model id."),
+    to: str = typer.Option("shadow", "--to", help="shadow (scores, never trades) or active."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: the configured)."),
+) -> None:
+    """Shadow: scored beside the rule on every signal. Active: the model that
+    `execution.auto = "model"` may trade with (one at a time; the previous is retired)."""
+    if to not in ("shadow", "active"):
+        raise typer.BadParameter("shadow or active", param_hint="--to")
+    _set(ctx, model_id, to, db)
+
+
+@app.command("retire")
+def retire(
+    ctx: typer.Context,
+    model_id: str = typer.Argument(..., help="Model id."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: the configured)."),
+) -> None:
+    """No longer loaded, scored or traded."""
+    _set(ctx, model_id, "retired", db)

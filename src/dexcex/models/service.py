@@ -13,9 +13,20 @@ from typing import Any
 from dexcex import __version__
 from dexcex.models.card import build_card, write_card
 from dexcex.models.data import frame_of
+from dexcex.models.drift import reference_of
+from dexcex.models.registry import load_payload, save_payload
+from dexcex.models.serving import ModelScorer, scorer_of
 from dexcex.models.train import TrainConfig, Trained, train
+from dexcex.store.model_store import ModelRecord, ModelStore
 
-__all__ = ["TrainOutput", "code_version", "train_and_write"]
+__all__ = [
+    "TrainOutput",
+    "code_version",
+    "load_scorer",
+    "payload_of",
+    "register",
+    "train_and_write",
+]
 
 
 @dataclass(frozen=True)
@@ -62,3 +73,41 @@ def train_and_write(
     folder = report / "models" / model_id
     write_card(card, trained, folder)
     return TrainOutput(card, folder, trained)
+
+
+def payload_of(card: dict[str, Any], trained: Trained) -> dict[str, Any]:
+    """What the model file holds: plain data only (see ``registry``)."""
+    fr, kept = trained.frame, trained.kept
+    out: dict[str, Any] = {
+        "kind": kept.kind,
+        "id": card["id"],
+        "names": list(fr.names),
+        "target": card["target"],
+        "horizon": fr.horizon,
+        "calibration": trained.calibrator.as_payload(),
+        "cut": trained.cut,
+        "reference": reference_of(fr.names, [fr.x[:, j].tolist() for j in range(len(fr.names))]),
+        "reference_brier": trained.oos[kept.kind]["brier"]["value"],
+    }
+    if kept.kind == "lgbm":
+        out["model"] = kept.payload["model"]
+    else:
+        out["params"] = kept.payload
+    return out
+
+
+def register(models: ModelStore, out: TrainOutput) -> ModelRecord:
+    """Write the model file beside its card and add it to the registry as a candidate."""
+    path = (out.folder / "model.skops").resolve()
+    digest = save_payload(payload_of(out.card, out.trained), path)
+    now = int(time.time() * 1000)
+    rec = ModelRecord(
+        out.card["id"], now, now, "candidate", out.card["learner"], str(path), digest, out.card
+    )
+    models.add(rec)
+    return rec
+
+
+def load_scorer(rec: ModelRecord, role: str) -> ModelScorer:
+    """The scorer of a registered model, its file checked first (``ModelRefused``)."""
+    return scorer_of(load_payload(Path(rec.path), rec.sha256), role)
