@@ -163,6 +163,8 @@ def signal_detail_from_row(r: dict[str, Any]) -> SignalDetail:
     return SignalDetail(
         **base,
         features={k: float(v) for k, v in (r.get("features") or {}).items()},
+        model_scores={"rule": float(r["confidence"])}
+        | {k: float(v) for k, v in (r.get("model_scores") or {}).items()},
         scores={
             "orderflow": _f(r.get("score_orderflow")),
             "liquidity": _f(r.get("score_liquidity")),

@@ -53,6 +53,7 @@ app.command("convert")(replay_cmd.convert)
 app.command("paper")(paper_cmd.paper)
 app.command("export")(export_cmd.export)
 app.command("report")(paper_cmd.report)
+app.command("fit-rule")(model_cmd.fit_rule)
 
 
 # Commands that run until stopped keep the stop latch (``dexcex.stopping``): a signal

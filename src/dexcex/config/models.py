@@ -226,6 +226,16 @@ class ExecutionSettings(_Section):
     # false: in the engine a paper trade takes a click, the same gesture as live; true:
     # every approved signal is paper-traded. (`dexcex paper` runs always trade them all.)
     auto_paper: bool = False
+    # who trades by itself (models.guard): off, rules (= auto_paper true) or model (the
+    # active model's top decile, only with walk-forward evidence); unset: auto_paper
+    auto: Literal["off", "rules", "model"] | None = None
+    auto_max_orders_per_hour: Annotated[int, Field(ge=1)] = 60
+    drift_psi: Annotated[float, Field(gt=0)] = 0.25  # PSI of any feature past this pauses
+    drift_brier_margin: Annotated[float, Field(gt=0)] = 0.05  # rolling Brier over the card's
+    drift_min_signals: Annotated[int, Field(ge=10)] = 200  # window filled before judging
+
+    def auto_mode(self) -> str:
+        return self.auto or ("rules" if self.auto_paper else "off")
 
 
 class AccuracyConfig(_Section):

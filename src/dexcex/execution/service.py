@@ -33,6 +33,7 @@ from dexcex.execution.ledger import Ledger, PositionView
 from dexcex.execution.paper import Execution
 from dexcex.labeling.labeler import Labeler
 from dexcex.logs import get_logger
+from dexcex.models.guard import AutoGate
 from dexcex.pipeline.ports import Io, threaded
 from dexcex.risk.state import PortfolioState
 
@@ -93,6 +94,7 @@ class ExecutionService:
         # closed with their reason; a live run leaves them to nobody (not this process)
         self.finish_labels = finish_labels
         self.listeners: list[Callable[[Order], None]] = []  # every order state (the page)
+        self.gate: AutoGate | None = None  # who may trade by itself (models.guard)
         self._recent: OrderedDict[str, CoreOutput] = OrderedDict()
         self._traded: dict[str, tuple[str, str]] = {}  # signal → (asset, origin), for fills
         # markets traded in → their assets: only their books mark positions
@@ -146,8 +148,15 @@ class ExecutionService:
         self._recent[out.signal.id] = out
         while len(self._recent) > _KEEP:
             self._recent.popitem(last=False)
+        if self.gate is not None:
+            self.gate.observe(out)
         if not (self.auto and out.decision.approved):
             return
+        if self.gate is not None:
+            why = self.gate.refusal(out, self.kill_switch.on)
+            if why is not None:
+                self.journal.not_traded(out.signal.id, why, self.clock.now_ms())
+                return
         if self.executor.inline:
             await self.execute(out.signal.id)
         else:

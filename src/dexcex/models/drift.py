@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from dexcex.models.features import DIRECTION
+
 __all__ = ["DriftMonitor", "DriftState", "reference_of"]
 
 _FLOOR = 1e-4
@@ -26,6 +28,8 @@ def reference_of(names: Sequence[str], columns: Sequence[Sequence[float]]) -> di
     (the last bin is NaN)."""
     ref: dict[str, Any] = {}
     for name, col in zip(names, columns, strict=True):
+        if name == DIRECTION:  # the trade's own side, not the market: a run of longs is no drift
+            continue
         vals = sorted(v for v in col if not math.isnan(v))
         n = len(col)
         edges: list[float] = []
@@ -64,17 +68,18 @@ class DriftMonitor:
     _scored: deque[float] = field(default_factory=deque)
 
     def __post_init__(self) -> None:
-        for n in self.names:
+        self._watched = [(i, n) for i, n in enumerate(self.names) if n in self.reference]
+        for _, n in self._watched:
             self._counts[n] = [0] * len(self.reference[n]["share"])
 
     def observe(self, vec: Sequence[float]) -> None:
-        bins = [_bin(v, self.reference[n]["edges"]) for n, v in zip(self.names, vec, strict=True)]
-        for n, b in zip(self.names, bins, strict=True):
+        bins = [_bin(vec[i], self.reference[n]["edges"]) for i, n in self._watched]
+        for (_, n), b in zip(self._watched, bins, strict=True):
             self._counts[n][b] += 1
         self._rows.append(bins)
         if len(self._rows) > self.window:
             old = self._rows.popleft()
-            for n, b in zip(self.names, old, strict=True):
+            for (_, n), b in zip(self._watched, old, strict=True):
                 self._counts[n][b] -= 1
 
     def outcome(self, p: float, label: bool) -> None:
@@ -95,5 +100,5 @@ class DriftMonitor:
     def state(self) -> DriftState:
         brier = sum(self._scored) / len(self._scored) if self._scored else None
         return DriftState(
-            {n: self.psi(n) for n in self.names}, brier, len(self._rows), len(self._scored)
+            {n: self.psi(n) for _, n in self._watched}, brier, len(self._rows), len(self._scored)
         )

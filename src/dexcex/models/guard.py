@@ -18,7 +18,7 @@ A click is never gated here: a person can always trade a signal risk approved.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -29,6 +29,7 @@ from dexcex.models.features import direction_sign
 __all__ = ["AutoGate", "Evidence", "GateLimits", "evidence_of"]
 
 _PAUSE_KEY = "auto_pause"
+_KEEP = 20_000  # scored signals waiting for their label
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class ModelGrant:
     evidence: Evidence
     reference: dict[str, Any]
     reference_brier: float | None
+    horizon: str = "5m"
 
 
 class AutoGate:
@@ -109,7 +111,9 @@ class AutoGate:
             DriftMonitor(list(model.scorer.names), model.reference) if model is not None else None
         )
         self._orders: deque[int] = deque()
+        self._scored: OrderedDict[str, float] = OrderedDict()  # signal → p, until labelled
         self.paused: str | None = None
+        self._next_read = 0
         if store is not None:
             doc = store.get(_PAUSE_KEY) or {}
             self.paused = doc.get("reason") if doc.get("on") else None
@@ -120,7 +124,7 @@ class AutoGate:
         """Why ``out`` (an approved ``CoreOutput``) may not be traded automatically."""
         if self.mode == "off":
             return "automatic trading is off"
-        if self.paused:
+        if self.paused and not self._resumed_elsewhere():
             return f"automatic trading paused: {self.paused}"
         why = self._limits(kill_on)
         if why is None and self.mode == "model":
@@ -128,6 +132,22 @@ class AutoGate:
         if why is None:
             self._orders.append(self.now_ms())
         return why
+
+    def _resumed_elsewhere(self) -> bool:
+        """A person may resume from another process (``dexcex model resume``): the stored
+        state is read again, at most every ten seconds."""
+        now = self.now_ms()
+        if self.store is None or now < self._next_read:
+            return False
+        self._next_read = now + 10_000
+        doc = self.store.get(_PAUSE_KEY) or {}
+        if doc.get("on"):
+            return False
+        self.paused = None
+        self._reset_drift()
+        if self.on_alert is not None:
+            self.on_alert(False, "automatic trading resumed")
+        return True
 
     def _limits(self, kill_on: bool) -> str | None:
         lim = self.limits
@@ -167,7 +187,22 @@ class AutoGate:
             return
         s = out.signal
         d.observe(m.scorer.vector(s.features, direction_sign(s.direction)))
+        self._scored[s.id] = s.model_scores[m.scorer.model_id]
+        while len(self._scored) > _KEEP:
+            self._scored.popitem(last=False)
         self._check()
+
+    def on_outcomes(self, updates: list[Any]) -> None:
+        """The labeler's updates: each known label of a scored signal, into the Brier."""
+        if self.model is None:
+            return
+        col = f"label_{self.model.horizon}"
+        for u in updates:
+            label = u.values.get(col)
+            p = self._scored.get(u.signal_id)
+            if label is not None and p is not None:
+                del self._scored[u.signal_id]
+                self.outcome(p, bool(label))
 
     def outcome(self, p: float, label: bool) -> None:
         if self.drift is not None:
@@ -181,6 +216,13 @@ class AutoGate:
         if why is not None and not self.paused:
             self.pause(f"drift of model {self.model.scorer.model_id}: {why}")
 
+    def drift_view(self) -> tuple[str, dict[str, float], float | None, bool] | None:
+        """For /metrics: the active model's PSI per feature, rolling Brier, paused."""
+        if self.model is None or self.drift is None:
+            return None
+        st = self.drift.state()
+        return self.model.scorer.model_id, st.psi, st.brier, self.paused is not None
+
     def pause(self, reason: str) -> None:
         self.paused = reason
         self._persist(True, reason)
@@ -192,9 +234,13 @@ class AutoGate:
         if self.paused and self.on_alert is not None:
             self.on_alert(False, "automatic trading resumed")
         self.paused = None
+        self._reset_drift()
+        self._persist(False, "")
+
+    def _reset_drift(self) -> None:
+        """A fresh window: what drifted before the resume is not held against it."""
         if self.drift is not None and self.model is not None:
             self.drift = DriftMonitor(list(self.model.scorer.names), self.model.reference)
-        self._persist(False, "")
 
     def _persist(self, on: bool, reason: str) -> None:
         if self.store is not None:

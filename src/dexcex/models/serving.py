@@ -3,8 +3,9 @@ code training used) → raw probability → calibrated probability.
 
 LightGBM scores through its C API's single-row fast path
 (``LGBM_BoosterPredictForMatSingleRowFast``: the configuration is prepared once, each
-call copies one row into a fixed buffer) — the Python ``Booster.predict`` costs about
-a hundred times more per row in argument checks and array conversion. The logistic
+call copies one row into a fixed buffer); the Python ``Booster.predict`` on a one-row
+array checks and converts its argument on every call (``make bench``: p99 about eight
+times the fast path's). The logistic
 model is a dot product in plain Python. Calibration is a binary search over the
 isotonic points (or Platt's two numbers). A scorer is pure: after construction it does
 no I/O and reads no clock; it is not thread-safe (the core is one thread).

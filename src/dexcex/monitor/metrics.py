@@ -61,6 +61,9 @@ METRIC_NAMES = frozenset(
         "dexcex_source_excluded",
         "dexcex_excluded_events_total",
         "dexcex_bus_latency_seconds",
+        "dexcex_model_psi",
+        "dexcex_model_brier",
+        "dexcex_auto_paused",
     }
 )
 
@@ -119,6 +122,12 @@ class ExecutionStats(Protocol):
     def positions(self) -> list[PositionView]: ...
 
 
+class DriftView(Protocol):
+    """The active model's drift: (model id, PSI per feature, rolling Brier, paused)."""
+
+    def drift_view(self) -> tuple[str, dict[str, float], float | None, bool] | None: ...
+
+
 @dataclass
 class MetricSources:
     """What a process exports, each part optional (a collector has no engine)."""
@@ -132,6 +141,7 @@ class MetricSources:
     execution: ExecutionStats | None = None
     page_clients: Callable[[], int] | None = None
     open_alerts: Callable[[], int] | None = None
+    drift: DriftView | None = None  # the automatic-trading gate (models.guard)
 
 
 class Metrics:
@@ -238,6 +248,25 @@ class _StateCollector(Collector):
             yield _gauge("dexcex_page_clients", "Pages connected", src.page_clients())
         if src.open_alerts is not None:
             yield _gauge("dexcex_alerts_open", "Alerts raised and not cleared", src.open_alerts())
+        view = src.drift.drift_view() if src.drift is not None else None
+        if view is not None:
+            yield from _drift(*view)
+
+
+def _drift(model: str, psi: dict[str, float], brier: float | None, paused: bool) -> Any:
+    g = GaugeMetricFamily(
+        "dexcex_model_psi",
+        "PSI of a feature against the training data",
+        labels=["model", "feature"],
+    )
+    for name, v in psi.items():
+        g.add_metric([model, name], v)
+    yield g
+    if brier is not None:
+        b = GaugeMetricFamily("dexcex_model_brier", "Rolling Brier score", labels=["model"])
+        b.add_metric([model], brier)
+        yield b
+    yield _gauge("dexcex_auto_paused", "1 while automatic trading is paused by drift", paused)
 
 
 def _sources(src: MetricSources) -> Any:

@@ -13,6 +13,7 @@ from dexcex.execution.executor import PaperExecutor
 from dexcex.execution.journal import Journal
 from dexcex.execution.paper import Execution, PaperBroker
 from dexcex.execution.service import ExecutionService, FlushPolicy
+from dexcex.models.loading import attach_models
 from dexcex.pipeline.engine import Engine
 from dexcex.pipeline.ports import inline
 from dexcex.store import Database
@@ -78,4 +79,5 @@ def virtual_engine(
     )
     if execution is not None:
         engine.listeners.append(execution.on_event)
+        attach_models(settings, core, execution, db, clock.now_ms)
     return VirtualEngine(clock, core, engine, execution)
