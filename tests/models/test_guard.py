@@ -122,3 +122,30 @@ def test_the_drift_alert() -> None:
     assert eng.model_drift(True, "again") == []
     (res,) = eng.model_drift(False, "resumed")
     assert res.status == "resolved"
+
+
+def test_drift_is_on_the_metrics_page() -> None:
+    from prometheus_client import generate_latest
+
+    from dexcex.monitor.metrics import Metrics, MetricSources
+
+    g, _ = _gate()
+    rng = random.Random(2)
+    for i in range(60):
+        g.observe(_out(0.9, float(rng.randrange(100)), f"a{i}"))
+        g.outcome(0.9, True)
+    m = Metrics()
+    m.bind(
+        MetricSources(
+            execution=SimpleNamespace(
+                journal=SimpleNamespace(written_orders=0),
+                mode=SimpleNamespace(value="paper"),
+                positions=list,
+            ),
+            drift=g,
+        )
+    )  # type: ignore[arg-type]
+    text = generate_latest(m.registry).decode()
+    assert 'dexcex_model_psi{feature="w_usd",model="m1"}' in text
+    assert 'dexcex_model_brier{model="m1"} 0.01' in text
+    assert "dexcex_auto_paused 0.0" in text

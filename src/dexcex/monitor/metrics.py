@@ -248,24 +248,26 @@ class _StateCollector(Collector):
             yield _gauge("dexcex_page_clients", "Pages connected", src.page_clients())
         if src.open_alerts is not None:
             yield _gauge("dexcex_alerts_open", "Alerts raised and not cleared", src.open_alerts())
-        view = src.drift.drift_view() if src.drift is not None else None
-        if view is not None:
-            yield from _drift(*view)
+        if src.execution is not None:  # families present (maybe empty) with no model too
+            yield from _drift(src.drift.drift_view() if src.drift is not None else None)
 
 
-def _drift(model: str, psi: dict[str, float], brier: float | None, paused: bool) -> Any:
+def _drift(view: tuple[str, dict[str, float], float | None, bool] | None) -> Any:
     g = GaugeMetricFamily(
         "dexcex_model_psi",
         "PSI of a feature against the training data",
         labels=["model", "feature"],
     )
-    for name, v in psi.items():
-        g.add_metric([model, name], v)
+    b = GaugeMetricFamily("dexcex_model_brier", "Rolling Brier score", labels=["model"])
+    if view is not None:
+        model, psi, brier, _ = view
+        for name, v in psi.items():
+            g.add_metric([model, name], v)
+        if brier is not None:
+            b.add_metric([model], brier)
     yield g
-    if brier is not None:
-        b = GaugeMetricFamily("dexcex_model_brier", "Rolling Brier score", labels=["model"])
-        b.add_metric([model], brier)
-        yield b
+    yield b
+    paused = bool(view and view[3])
     yield _gauge("dexcex_auto_paused", "1 while automatic trading is paused by drift", paused)
 
 
