@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -149,3 +150,20 @@ def test_drift_is_on_the_metrics_page() -> None:
     assert 'dexcex_model_psi{feature="w_usd",model="m1"}' in text
     assert 'dexcex_model_brier{model="m1"} 0.01' in text
     assert "dexcex_auto_paused 0.0" in text
+
+
+def test_a_resume_from_another_process_is_read(tmp_path: Path) -> None:
+    from dexcex.cli.main import main
+    from dexcex.store import Database
+
+    url = f"sqlite:///{tmp_path / 'g.sqlite3'}"
+    db = Database.open(url, migrate=True)
+    try:
+        g, clock = _gate(store=db.state)
+        g.pause("drift of model m1: PSI of w_usd 3.0 > 0.25")
+        assert "paused" in (g.refusal(_out(0.9), False) or "")
+        assert main(["model", "resume", "--db", url]) == 0
+        clock.advance(10_001)
+        assert g.refusal(_out(0.9), False) is None
+    finally:
+        db.close()

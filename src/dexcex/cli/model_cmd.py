@@ -269,3 +269,21 @@ def fit_rule(
             highlight=False,
         )
     console.print(f"wrote {out / 'weights.toml'} and {out / 'provenance.json'}")
+
+
+@app.command("resume")
+def resume(
+    ctx: typer.Context,
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: the configured)."),
+) -> None:
+    """Automatic trading paused by drift goes on (a running engine reads it within 10 s)."""
+    import time
+
+    database = _models(ctx, db)
+    try:
+        doc = database.state.get("auto_pause") or {}
+        database.state.put("auto_pause", {"on": False, "reason": ""}, int(time.time() * 1000))
+    finally:
+        database.close()
+    was = doc.get("reason") if doc.get("on") else None
+    console.print(f"automatic trading resumed (was paused: {was})" if was else "it was not paused")
