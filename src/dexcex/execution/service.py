@@ -206,6 +206,9 @@ class ExecutionService:
         if state.daily_pnl_usd <= -limit and not self.kill_switch.on:
             detail = f"the day's P/L {state.daily_pnl_usd:,.2f} reached the limit -{limit:,.2f}"
             _log.warning("daily loss limit: kill switch on", detail=detail)
+            # engaged now, not in the task: a virtual-time run may never yield to it before
+            # the next signal (the task only cancels what is open at the venues)
+            self._engage(KillReason.DAILY_LOSS, detail)
             self.spawn(self.kill(KillReason.DAILY_LOSS, detail))
 
     def positions(self) -> list[PositionView]:
@@ -218,12 +221,14 @@ class ExecutionService:
     ) -> list[Order]:
         """Refuse every new entry from now on, cancel what is open at the venues; with
         ``flatten`` also close every position. Persisted: a restart stays killed."""
-        now = self.clock.now_ms()
-        if self.kill_switch.engage(reason, detail or reason.value, now):
+        self._engage(reason, detail)
+        return await self.executor.kill(f"kill switch: {reason.value}", flatten=flatten)
+
+    def _engage(self, reason: KillReason, detail: str) -> None:
+        if self.kill_switch.engage(reason, detail or reason.value, self.clock.now_ms()):
             _log.warning("kill switch on", reason=reason.value, detail=detail)
         if self.risk is not None:
             self.risk.set_portfolio(self.portfolio())
-        return await self.executor.kill(f"kill switch: {reason.value}", flatten=flatten)
 
     async def release(self) -> KillState:
         """The kill switch off again: new entries are allowed."""

@@ -74,6 +74,8 @@ class GateLimits:
     drift_psi: float = 0.25
     drift_brier_margin: float = 0.05
     drift_min_signals: int = 200
+    drift_window: int = 500
+    drift_features: tuple[str, ...] = ()  # name prefixes whose PSI is watched (empty: all)
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,8 @@ class AutoGate:
         self.model = model
         self.store = store
         self.on_alert = on_alert
-        self.drift = (
-            DriftMonitor(list(model.scorer.names), model.reference) if model is not None else None
-        )
+        self.drift: DriftMonitor | None = None
+        self._reset_drift()
         self._orders: deque[int] = deque()
         self._scored: OrderedDict[str, float] = OrderedDict()  # signal → p, until labelled
         self.paused: str | None = None
@@ -239,8 +240,12 @@ class AutoGate:
 
     def _reset_drift(self) -> None:
         """A fresh window: what drifted before the resume is not held against it."""
-        if self.drift is not None and self.model is not None:
-            self.drift = DriftMonitor(list(self.model.scorer.names), self.model.reference)
+        if self.model is not None:
+            ref = self.model.reference
+            watch = self.limits.drift_features
+            if watch:
+                ref = {n: r for n, r in ref.items() if n.startswith(watch)}
+            self.drift = DriftMonitor(list(self.model.scorer.names), ref, self.limits.drift_window)
 
     def _persist(self, on: bool, reason: str) -> None:
         if self.store is not None:

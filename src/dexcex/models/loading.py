@@ -36,6 +36,8 @@ def gate_limits(s: Settings) -> GateLimits:
         drift_psi=e.drift_psi,
         drift_brier_margin=e.drift_brier_margin,
         drift_min_signals=e.drift_min_signals,
+        drift_window=e.drift_window,
+        drift_features=tuple(e.drift_features),
     )
 
 
