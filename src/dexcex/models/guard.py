@@ -173,8 +173,8 @@ class AutoGate:
         if not m.evidence.ok:
             return f"model {mid}: its card shows no walk-forward evidence ({m.evidence.text})"
         p = out.signal.model_scores.get(mid)
-        if p is None:
-            return f"model {mid} did not score this signal"
+        if p is None:  # the CEX-only baseline's signals have no DEX features to score
+            return f"model {mid} trades only the DEX signals it scores"
         if p < m.scorer.calibrate(m.scorer.cut):
             return f"model {mid}: {p:.3f} is below its top-decile cut"
         return None
