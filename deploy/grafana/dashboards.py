@@ -203,6 +203,22 @@ def health() -> Dashboard:
             )
         )
         .with_panel(ts("Market bus depth", "none", prom("dexcex_bus_queue_depth", "queued")))
+        .with_row(Row("Model drift (automatic trading pauses past the thresholds)"))
+        .with_panel(
+            ts(
+                "PSI per feature vs training data (pause > 0.25)",
+                "none",
+                prom("topk(8, dexcex_model_psi)", "{{model}} {{feature}}"),
+            )
+        )
+        .with_panel(
+            ts(
+                "Rolling Brier of the active model; automatic trading paused",
+                "none",
+                prom("dexcex_model_brier", "Brier {{model}}", "A"),
+                prom("dexcex_auto_paused", "paused", "B"),
+            )
+        )
     )
 
 

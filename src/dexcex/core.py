@@ -38,6 +38,8 @@ from dexcex.domain import (
     Signal,
     VenueId,
 )
+from dexcex.models.features import direction_sign
+from dexcex.models.port import Scorer
 from dexcex.risk.engine import RiskEngine
 from dexcex.risk.regime import MarketRegime
 from dexcex.risk.state import PoolState, PortfolioState
@@ -132,6 +134,9 @@ class Core:
         self.portfolio = PortfolioState()
         self.counters: Counter[str] = Counter()
         self._revert_bps = settings.analytics.orderflow.revert_bps
+        # the active and shadow models (``models.port.Scorer``), loaded by the composition
+        # root: each scores every DEX signal beside the rule
+        self.scorers: list[Scorer] = []
 
     # --- wiring --------------------------------------------------------------------------------
 
@@ -349,6 +354,10 @@ class Core:
             drain=bool(liq and liq.drain),
             drawdown_pct=liq.drawdown_pct if liq else 0.0,
         )
+        if self.scorers:
+            d = direction_sign(signal.direction)  # as the dataset reads it back
+            scores = {m.model_id: m.score(signal.features, d) for m in self.scorers}
+            signal = msgspec.structs.replace(signal, model_scores=scores)
         decision = self.risk.decide(signal, book, pool_state, regime, self.portfolio, now)
         self.counters[f"signal_{signal.status.value}"] += 1
         return CoreOutput(signal, decision)

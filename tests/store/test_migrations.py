@@ -7,7 +7,16 @@ from sqlalchemy import inspect
 from dexcex.store import current_revision, downgrade, head_revision, make_engine, upgrade
 from dexcex.store.models import Base
 
-TABLES = {"engine_state", "signals", "orders", "fills", "source_health", "alerts", "rejected_rows"}
+TABLES = {
+    "engine_state",
+    "models",
+    "signals",
+    "orders",
+    "fills",
+    "source_health",
+    "alerts",
+    "rejected_rows",
+}
 
 
 def _tables(url: str) -> set[str]:

@@ -72,6 +72,8 @@ class SignalPage(BaseModel):
 
 class SignalDetail(SignalOut):
     features: dict[str, float]
+    # the rule's probability (its confidence) and each active or shadow model's, by id
+    model_scores: dict[str, float] = Field(default_factory=dict)
     scores: dict[str, float | None]
     dex: dict[str, float | int | str | None]
     cex: dict[str, float | int | None]

@@ -188,6 +188,8 @@ def signal_detail_from_row(r: dict[str, Any], weights: ScoreWeights | None = Non
         features=features,
         contributions=_contributions(features, weights) if weights is not None else {},
         latency_ms=_latency(r),
+        model_scores={"rule": float(r["confidence"])}
+        | {k: float(v) for k, v in (r.get("model_scores") or {}).items()},
         scores={
             "orderflow": _f(r.get("score_orderflow")),
             "liquidity": _f(r.get("score_liquidity")),

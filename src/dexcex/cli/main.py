@@ -24,6 +24,7 @@ from dexcex.cli import (
     evaluate_cmd,
     export_cmd,
     kill_cmd,
+    model_cmd,
     paper_cmd,
     replay_cmd,
     run_cmd,
@@ -43,6 +44,7 @@ app = typer.Typer(
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(dataset_cmd.app, name="dataset")
+app.add_typer(model_cmd.app, name="model")
 sim_cmd.app.command("sweep")(sweep_cmd.sweep)
 app.add_typer(sim_cmd.app, name="sim")
 app.command("evaluate")(evaluate_cmd.evaluate)
@@ -55,6 +57,7 @@ app.command("export")(export_cmd.export)
 app.command("report")(paper_cmd.report)
 app.command("kill")(kill_cmd.kill)
 app.command("doctor")(doctor_cmd.doctor)
+app.command("fit-rule")(model_cmd.fit_rule)
 
 
 # Commands that run until stopped keep the stop latch (``dexcex.stopping``): a signal

@@ -239,6 +239,36 @@ class ExecutionSettings(_Section):
     # false: in the engine a paper trade takes a click, the same gesture as live; true:
     # every approved signal is paper-traded. (`dexcex paper` runs always trade them all.)
     auto_paper: bool = False
+    # who trades by itself (models.guard): off, rules (= auto_paper true) or model (the
+    # active model's top decile, only with walk-forward evidence); unset: auto_paper
+    auto: Literal["off", "rules", "model"] | None = None
+    auto_max_orders_per_hour: Annotated[int, Field(ge=1)] = 60
+    # PSI of any watched feature past this pauses. Measured on a realistic simulated day
+    # (docs/models.md): the same world's 500-signal windows reach 0.28, flows × 10 reach 8
+    drift_psi: Annotated[float, Field(gt=0)] = 0.5
+    drift_brier_margin: Annotated[float, Field(gt=0)] = 0.05  # rolling Brier over the card's
+    drift_window: Annotated[int, Field(ge=10)] = 500  # signals (and outcomes) in the window
+    drift_min_signals: Annotated[int, Field(ge=10)] = 500  # in the window before judging
+    # the inputs whose PSI is watched, by name prefix: the DEX order flow. Regime inputs
+    # (volatility, trends, lead-lag) move slowly by design, so a few hundred signals
+    # always look unlike a day of training; the rolling Brier watches what they do
+    drift_features: list[str] = Field(
+        default_factory=lambda: [
+            "w",
+            "imbalance_z",
+            "intensity",
+            "baseline_usd_per_s",
+            "distinct_buyers",
+            "buy_concentration",
+            "sell_concentration",
+            "large_trade_usd",
+            "accumulation",
+            "surge",
+        ]
+    )
+
+    def auto_mode(self) -> str:
+        return self.auto or ("rules" if self.auto_paper else "off")
 
 
 class AccuracyConfig(_Section):

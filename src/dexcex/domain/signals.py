@@ -74,6 +74,9 @@ class Signal(msgspec.Struct, frozen=True):
     expires_ts: int | None = None
     features: dict[str, float] = msgspec.field(default_factory=dict)
     status_code: FilterReason | None = None  # the code of ``status_reason``
+    # the active and shadow models' calibrated probabilities, by model id (the rule's
+    # is ``confidence``)
+    model_scores: dict[str, float] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.id:

@@ -13,16 +13,32 @@ exactly; a live submit is a task of its own, so the engine never waits on a venu
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from dexcex.domain import Fill, Order, OrderBook, RiskDecision, Signal, TradingMode
 from dexcex.execution.paper import Execution, PaperBroker
+from dexcex.risk.state import PortfolioState
 
 __all__ = ["Executor", "FillSink", "IntentStore", "OrderSink", "PaperExecutor"]
 
 OrderSink = Callable[[Order], None]
 IntentStore = Callable[[Order], Awaitable[None]]
 FillSink = Callable[[Fill, str], None]  # the fill and its signal id
+
+
+class RiskInput(Protocol):
+    """Where the portfolio goes: the core's risk layer."""
+
+    def set_portfolio(self, portfolio: PortfolioState) -> None: ...
+
+
+@dataclass(frozen=True)
+class ExecuteResult:
+    signal_id: str
+    order: Order | None
+    refused: str | None  # why not, when no order was sent
+    existing: str | None = None  # the order that already executed this signal
 
 
 class Executor(Protocol):

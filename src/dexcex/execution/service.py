@@ -26,8 +26,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from dexcex.config import Settings
 from dexcex.core import CoreOutput
@@ -43,7 +42,7 @@ from dexcex.domain import (
     VenueId,
     client_order_id_for,
 )
-from dexcex.execution.executor import Executor
+from dexcex.execution.executor import ExecuteResult, Executor, RiskInput
 from dexcex.execution.journal import Journal
 from dexcex.execution.journal_flush import STORAGE_RETRIES, FlushPolicy, JournalFlusher
 from dexcex.execution.kill_switch import KillReason, KillState, KillSwitch
@@ -51,6 +50,7 @@ from dexcex.execution.ledger import Ledger, PositionView
 from dexcex.execution.paper import Execution
 from dexcex.labeling.labeler import Labeler
 from dexcex.logs import get_logger
+from dexcex.models.guard import AutoGate
 from dexcex.pipeline.faults import Faults
 from dexcex.pipeline.ports import Io, threaded
 from dexcex.risk.limits import limit_reasons
@@ -61,20 +61,6 @@ __all__ = ["STORAGE_RETRIES", "ExecuteResult", "ExecutionService", "FlushPolicy"
 _log = get_logger("dexcex.execution")
 _KEEP = 2_000  # recent signals that a click may still execute
 _SWITCH_READ_MS = 3_000  # how often the stored kill switch is looked at
-
-
-class RiskInput(Protocol):
-    """Where the portfolio goes: the core's risk layer."""
-
-    def set_portfolio(self, portfolio: PortfolioState) -> None: ...
-
-
-@dataclass(frozen=True)
-class ExecuteResult:
-    signal_id: str
-    order: Order | None
-    refused: str | None  # why not, when no order was sent
-    existing: str | None = None  # the order that already executed this signal
 
 
 class ExecutionService:
@@ -113,6 +99,7 @@ class ExecutionService:
         # closed with their reason; a live run leaves them to nobody (not this process)
         self.finish_labels = finish_labels
         self.listeners: list[Callable[[Order], None]] = []  # every order state (the page)
+        self.gate: AutoGate | None = None  # who may trade by itself (models.guard)
         self._recent: OrderedDict[str, CoreOutput] = OrderedDict()
         self._traded: dict[str, tuple[str, str]] = {}  # signal → (asset, origin), for fills
         self._claimed: dict[str, str] = {}  # signal → its entry's client order id
@@ -172,8 +159,15 @@ class ExecutionService:
         while len(self._recent) > _KEEP:
             old, _ = self._recent.popitem(last=False)
             self._claimed.pop(old, None)  # too old to click: no second click to refuse
+        if self.gate is not None:
+            self.gate.observe(out)
         if not (self.auto and out.decision.approved):
             return
+        if self.gate is not None:
+            why = self.gate.refusal(out, self.kill_switch.on)
+            if why is not None:
+                self.journal.not_traded(out.signal.id, why, self.clock.now_ms())
+                return
         if self.executor.inline:
             await self.execute(out.signal.id)
         else:

@@ -10,6 +10,8 @@ Rules (``AlertSettings`` holds the thresholds):
 * ``failover`` — orders and data moved to the other venue (warning, an event);
 * ``risk_limit`` — a signal refused by an exposure or daily-loss limit (warning);
 * ``kill_switch`` — trading stopped by the kill switch (critical);
+* ``model_drift`` — automatic trading paused: the active model's inputs drifted from
+  its training data, or its rolling Brier score worsened (critical); clears on resume;
 * ``data_accuracy`` — a source's prices disagree with the others too often: excluded
   from signal generation (warning); clears when it agrees again.
 
@@ -197,6 +199,17 @@ class AlertEngine:
             ev = self._raise(
                 key, "kill_switch", "critical", None, "kill switch on: no new orders", now
             )
+            return [] if ev is None else [ev]
+        if not on and key in self.open:
+            return [self._clear(key, now)]
+        return []
+
+    def model_drift(self, on: bool, message: str) -> list[AlertEvent]:
+        """Automatic trading paused by the drift of the active model (models.guard)."""
+        now = self.clock.now_ms()
+        key = "model_drift:auto"
+        if on and key not in self.open:
+            ev = self._raise(key, "model_drift", "critical", None, message, now)
             return [] if ev is None else [ev]
         if not on and key in self.open:
             return [self._clear(key, now)]

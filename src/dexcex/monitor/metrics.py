@@ -63,6 +63,9 @@ METRIC_NAMES = frozenset(
         "dexcex_bus_latency_seconds",
         "dexcex_task_failures_total",
         "dexcex_guard_refused_total",
+        "dexcex_model_psi",
+        "dexcex_model_brier",
+        "dexcex_auto_paused",
     }
 )
 
@@ -121,6 +124,12 @@ class ExecutionStats(Protocol):
     def positions(self) -> list[PositionView]: ...
 
 
+class DriftView(Protocol):
+    """The active model's drift: (model id, PSI per feature, rolling Brier, paused)."""
+
+    def drift_view(self) -> tuple[str, dict[str, float], float | None, bool] | None: ...
+
+
 @dataclass
 class MetricSources:
     """What a process exports, each part optional (a collector has no engine)."""
@@ -137,6 +146,7 @@ class MetricSources:
     # failures per part of the engine (``pipeline.faults``), refusals per page defence
     failures: Callable[[], Mapping[str, int]] | None = None
     refused: Callable[[], Mapping[str, int]] | None = None
+    drift: DriftView | None = None  # the automatic-trading gate (models.guard)
 
 
 class Metrics:
@@ -252,12 +262,34 @@ class _StateCollector(Collector):
                 "dexcex_guard_refused", "Requests the page refused, by why", "why", src.refused()
             )
 
+        if src.execution is not None:  # families present (maybe empty) with no model too
+            yield from _drift(src.drift.drift_view() if src.drift is not None else None)
+
 
 def _by_label(name: str, doc: str, label: str, counts: Mapping[str, int]) -> Any:
     fam = CounterMetricFamily(name, doc, labels=[label])
     for key, n in sorted(counts.items()):
         fam.add_metric([key], n)
     return fam
+
+
+def _drift(view: tuple[str, dict[str, float], float | None, bool] | None) -> Any:
+    g = GaugeMetricFamily(
+        "dexcex_model_psi",
+        "PSI of a feature against the training data",
+        labels=["model", "feature"],
+    )
+    b = GaugeMetricFamily("dexcex_model_brier", "Rolling Brier score", labels=["model"])
+    if view is not None:
+        model, psi, brier, _ = view
+        for name, v in psi.items():
+            g.add_metric([model, name], v)
+        if brier is not None:
+            b.add_metric([model], brier)
+    yield g
+    yield b
+    paused = bool(view and view[3])
+    yield _gauge("dexcex_auto_paused", "1 while automatic trading is paused by drift", paused)
 
 
 def _sources(src: MetricSources) -> Any:

@@ -28,6 +28,7 @@ from dexcex.execution.live_executor import LiveExecutor
 from dexcex.execution.paper import Execution, PaperBroker
 from dexcex.execution.service import ExecutionService
 from dexcex.logs import get_logger
+from dexcex.models.loading import Served, attach_models
 from dexcex.monitor.accuracy import AccuracyMonitor, AccuracySettings
 from dexcex.monitor.alerts import AlertService
 from dexcex.monitor.metrics import Metrics, MetricSources
@@ -115,7 +116,7 @@ class Pipeline:
             self.clock,
             Journal(db),
             self._live_executor if live else self._paper_executor,
-            auto=s.live.auto_execute if live else s.execution.auto_paper,
+            auto=s.live.auto_execute if live else s.execution.auto_mode() != "off",
             kill_switch=KillSwitch(db.state),
             risk=core,
             faults=self.faults,
@@ -181,6 +182,21 @@ class Pipeline:
         self.engine.on_delivered.append(self.metrics.delivered)
         if self.execution is not None:
             self.execution.listeners.append(self.metrics.on_order)
+        self.served = self._models()
+
+    def _models(self) -> Served | None:
+        """The registry's active and shadow models into the core, the gate before execution."""
+        if self.core is None or self.db is None:
+            return None
+        alerts = self.alerts
+
+        def alert(on: bool, message: str) -> None:
+            if alerts is not None:
+                spawn_alerts(alerts, alerts.engine.model_drift(on, message))
+
+        return attach_models(
+            self.settings, self.core, self.execution, self.db, self.clock.now_ms, alert
+        )
 
     def metric_sources(self) -> MetricSources:
         c = self.connectors
@@ -194,6 +210,7 @@ class Pipeline:
             execution=self.execution,
             open_alerts=self._open_alerts if self.alerts else None,
             failures=lambda: self.faults.counts,
+            drift=self.served.gate if self.served is not None else None,
         )
 
     def _open_alerts(self) -> int:

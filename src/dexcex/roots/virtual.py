@@ -14,6 +14,7 @@ from dexcex.execution.journal import Journal
 from dexcex.execution.kill_switch import KillSwitch
 from dexcex.execution.paper import Execution, PaperBroker
 from dexcex.execution.service import ExecutionService, FlushPolicy
+from dexcex.models.loading import attach_models
 from dexcex.pipeline.engine import Engine
 from dexcex.pipeline.ports import inline
 from dexcex.store import Database
@@ -94,4 +95,5 @@ def virtual_engine(
     )
     if execution is not None:
         engine.listeners.append(execution.on_event)
+        attach_models(settings, core, execution, db, clock.now_ms)
     return VirtualEngine(clock, core, engine, execution)

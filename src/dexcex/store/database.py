@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dexcex.domain import ConfigError
 from dexcex.store.engine import make_engine
 from dexcex.store.migrate import current_revision, head_revision, upgrade
+from dexcex.store.model_store import ModelStore
 from dexcex.store.monitor_store import AlertStore, HealthStore
 from dexcex.store.order_store import FillStore, OrderStore
 from dexcex.store.partitions import Partitions, PruneResult
@@ -32,6 +33,7 @@ class Database:
         self.alerts = AlertStore(self.sessions)
         self.state = StateStore(self.sessions)
         self.rejected = RejectedStore(self.sessions)
+        self.models = ModelStore(self.sessions)
 
     @classmethod
     def open(

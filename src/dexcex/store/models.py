@@ -21,6 +21,7 @@ __all__ = [
     "Base",
     "EngineStateRow",
     "FillRow",
+    "ModelRow",
     "OrderRow",
     "SignalRow",
     "SourceHealthRow",
@@ -145,6 +146,8 @@ class SignalRow(Base):
     outcome_note: Mapped[str | None] = mapped_column(Text)  # why an outcome is null
 
     features: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    # model id → its calibrated probability, for the active and shadow models (0006)
+    model_scores: Mapped[dict[str, float] | None] = mapped_column(JsonDoc)
 
     __table_args__ = (
         # One Glance: latest N signals (keyset paging on created_ms, id).
@@ -269,3 +272,20 @@ class RejectedRow(Base):
     key: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+
+
+class ModelRow(Base):
+    """A trained model in the registry: its card, where its file is and the file's
+    SHA-256 (checked before every load), and its status: candidate, shadow, active or
+    retired."""
+
+    __tablename__ = "models"
+
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    learner: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    card: Mapped[dict[str, Any]] = mapped_column(JsonDoc)

@@ -68,6 +68,7 @@ def signal_to_row(s: Signal) -> dict[str, Any]:
         "cex_depth_ask_1pct": c.depth_ask_1pct if c else None,
         "cex_book_ms": c.book_ts if c else None,
         "features": dict(s.features),
+        "model_scores": dict(s.model_scores) or None,
     }
 
 

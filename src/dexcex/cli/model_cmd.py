@@ -1,0 +1,289 @@
+"""``dexcex model train | list | show | promote | retire | compare``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from dexcex.cli.common import console, parse_when, settings_of, with_db
+from dexcex.roots.running import open_database
+
+app = typer.Typer(help="Models learnt from the labelled dataset.", no_args_is_help=True)
+
+
+def _rows(
+    ctx: typer.Context, dataset: Path | None, db: str | None
+) -> tuple[list[dict[str, Any]], str]:
+    from dexcex.models.data import read_dataset, rows_of_db
+
+    if dataset is not None:
+        return read_dataset(dataset)
+    database = open_database(with_db(settings_of(ctx), db))
+    try:
+        signals = list(database.signals.iter_range(parse_when(None), parse_when(None)))
+    finally:
+        database.close()
+    return rows_of_db(signals)
+
+
+@app.command("train")
+def train(
+    ctx: typer.Context,
+    dataset: Path | None = typer.Option(None, "--dataset", help="An exported dataset file."),
+    db: str | None = typer.Option(None, "--db", help="Database to read (default: the configured)."),
+    target: str = typer.Option("label_5m", "--target", help="label_30s … label_60m."),
+    features: str = typer.Option("dex", "--features", help="dex (all) or scores (the rule's)."),
+    learner: str = typer.Option("lgbm", "--learner", help="lgbm or logistic: the one kept."),
+    folds: int = typer.Option(4, "--folds", min=2, max=20),
+    calibration: str = typer.Option("isotonic", "--calibration", help="isotonic or platt."),
+    seed: int = typer.Option(0, "--seed"),
+    report: Path = typer.Option(Path("report"), "--report", help="Report folder."),
+    register: bool | None = typer.Option(
+        None,
+        "--register/--no-register",
+        help="Add the model to the registry (default: when a database is read or given).",
+    ),
+) -> None:
+    """Walk-forward training of LightGBM, a logistic baseline and the hand-set rule,
+    calibrated on unseen folds; writes a model card (JSON, Markdown, PNGs)."""
+    from dexcex.models.service import train_and_write
+    from dexcex.models.train import TrainConfig
+
+    if learner not in ("lgbm", "logistic"):
+        raise typer.BadParameter("lgbm or logistic", param_hint="--learner")
+    rows, digest = _rows(ctx, dataset, db)
+    cfg = TrainConfig(
+        target=target,
+        feature_set=features,
+        learner=learner,
+        folds=folds,
+        calibration=calibration,
+        seed=seed,
+    )
+    out = train_and_write(rows, digest, cfg, report)
+    card = out.card
+    console.print(
+        f"model {card['id']}: {card['data']['rows']:,} rows, "
+        f"{len(card['folds'])} walk-forward folds"
+    )
+    for line in card["verdict"]:
+        console.print(f"  {line}", highlight=False)
+    console.print(f"card: {out.folder / 'card.json'} (and card.md, PNGs)")
+    if register if register is not None else (dataset is None or db is not None):
+        from dexcex.models.service import register as add
+
+        database = open_database(with_db(settings_of(ctx), db))
+        try:
+            rec = add(database.models, out)
+        finally:
+            database.close()
+        console.print(f"registered {rec.id} as a candidate: {rec.path} (sha256 {rec.sha256[:12]}…)")
+
+
+def _models(ctx: typer.Context, db: str | None) -> Any:
+    return open_database(with_db(settings_of(ctx), db))
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: the configured)."),
+) -> None:
+    """Every registered model with its status and out-of-sample evidence."""
+    from rich.table import Table
+
+    from dexcex.models.guard import evidence_of
+
+    database = _models(ctx, db)
+    try:
+        recs = database.models.all()
+    finally:
+        database.close()
+    t = Table(title="models")
+    for col in ("id", "status", "learner", "rows", "top-decile net bps [95 % CI]", "evidence"):
+        t.add_column(col)
+    for r in recs:
+        ev = evidence_of(r.card)
+        t.add_row(
+            r.id,
+            r.status,
+            r.learner,
+            f"{r.card['data']['rows']:,}",
+            ev.text,
+            "yes" if ev.ok else "no",
+        )
+    console.print(t)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    model_id: str = typer.Argument(..., help="Model id."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: the configured)."),
+) -> None:
+    """A model's card summary, status and file."""
+    rec = _get(ctx, model_id, db)
+    console.print(f"{rec.id}: {rec.status}; file {rec.path} (sha256 {rec.sha256})")
+    for line in rec.card.get("verdict", []):
+        console.print(f"  {line}", highlight=False)
+
+
+def _get(ctx: typer.Context, model_id: str, db: str | None) -> Any:
+    from dexcex.domain import DexcexError
+
+    database = _models(ctx, db)
+    try:
+        rec = database.models.get(model_id)
+    finally:
+        database.close()
+    if rec is None:
+        raise DexcexError(f"no model {model_id!r} in the registry (see `dexcex model list`)")
+    return rec
+
+
+def _set(ctx: typer.Context, model_id: str, status: str, db: str | None) -> None:
+    import time
+
+    from dexcex.domain import DexcexError
+    from dexcex.models.service import load_scorer
+
+    rec = _get(ctx, model_id, db)
+    if status in ("shadow", "active"):
+        load_scorer(rec, status)  # a file that would be refused at start is refused now
+    database = _models(ctx, db)
+    try:
+        out = database.models.set_status(model_id, status, int(time.time() * 1000))
+    finally:
+        database.close()
+    if out is None:
+        raise DexcexError(f"no model {model_id!r} in the registry")
+    console.print(f"{model_id}: {rec.status} → {status}")
+
+
+@app.command("promote")
+def promote(
+    ctx: typer.Context,
+    model_id: str = typer.Argument(..., help="Model id."),
+    to: str = typer.Option("shadow", "--to", help="shadow (scores, never trades) or active."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: the configured)."),
+) -> None:
+    """Shadow: scored beside the rule on every signal. Active: the model that
+    `execution.auto = "model"` may trade with (one at a time; the previous is retired)."""
+    if to not in ("shadow", "active"):
+        raise typer.BadParameter("shadow or active", param_hint="--to")
+    _set(ctx, model_id, to, db)
+
+
+@app.command("retire")
+def retire(
+    ctx: typer.Context,
+    model_id: str = typer.Argument(..., help="Model id."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: the configured)."),
+) -> None:
+    """No longer loaded, scored or traded."""
+    _set(ctx, model_id, "retired", db)
+
+
+@app.command("compare")
+def compare(
+    ctx: typer.Context,
+    model_id: str = typer.Argument(..., help="A shadow or active model."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: the configured)."),
+    plan: Path | None = typer.Option(None, "--plan", help="Evaluation plan (default: packaged)."),
+) -> None:
+    """The rule and the model on the same labelled signals: the plan's primary metric,
+    block-bootstrap CIs, and the paired difference."""
+    from dexcex.evaluation.plan import load_plan
+    from dexcex.models.compare import compare_on
+    from dexcex.models.service import load_scorer
+
+    rec = _get(ctx, model_id, db)
+    scorer = load_scorer(rec, rec.status)
+    database = _models(ctx, db)
+    try:
+        rows = list(database.signals.iter_range(parse_when(None), parse_when(None)))
+    finally:
+        database.close()
+    p = load_plan(plan)
+    res = compare_on(rows, model_id, scorer.calibrate(scorer.cut), p)
+    for line in res.lines():
+        console.print(line, highlight=False)
+    console.print(f"plan sha256 {p.sha256[:12]}…")
+
+
+def fit_rule(
+    ctx: typer.Context,
+    dataset: Path | None = typer.Option(None, "--dataset", help="An exported dataset file."),
+    db: str | None = typer.Option(None, "--db", help="Database to read (default: the configured)."),
+    horizon: str = typer.Option("5m", "--horizon", help="30s … 60m."),
+    folds: int = typer.Option(4, "--folds", min=2, max=20),
+    l2: float = typer.Option(0.01, "--l2", min=0.0, help="L2 penalty on the weights."),
+    out: Path = typer.Option(Path("report/rule"), "--out", help="Folder for the weights."),
+) -> None:
+    """Re-fit the confidence logistic's weights (all ≥ 0) on labelled signals, judged on
+    purged walk-forward folds against the weights in force; writes weights.toml (for
+    `[core.signals.weights]`) and provenance.json."""
+    import json
+
+    from dexcex.models.data import frame_of
+    from dexcex.models.rule_fit import fit_rule as fit
+    from dexcex.models.service import code_version
+
+    rows, digest = _rows(ctx, dataset, db)
+    fr = frame_of(rows, f"label_{horizon}", "scores", digest)
+    current = settings_of(ctx).core.signals.weights
+    res = fit(fr, current, folds=folds, l2=l2)
+    out.mkdir(parents=True, exist_ok=True)
+    toml = "\n".join(
+        [
+            f"# dexcex fit-rule: data sha256 {digest}, {res.rows:,} signals at {horizon}, "
+            f"l2 {l2:g}; provenance.json beside this file",
+            "[core.signals.weights]",
+            *[f"{k} = {v}" for k, v in res.weights.items()],
+            "",
+        ]
+    )
+    (out / "weights.toml").write_text(toml, encoding="utf-8")
+    prov = {
+        "data_sha256": digest,
+        "rows": res.rows,
+        "horizon": horizon,
+        "target": "direction hit (gross return > 0; flat left out)",
+        "l2": l2,
+        "code": code_version(),
+        "current": current.model_dump(),
+        "fitted": res.weights,
+        "folds": res.folds,
+    }
+    (out / "provenance.json").write_text(json.dumps(prov, indent=2), encoding="utf-8")
+    console.print(f"weights: {res.weights}")
+    for f in res.folds:
+        g = f["brier_gain"]
+        ci = g["ci"]
+        console.print(
+            f"  fold {f['index']}: Brier {f['brier_refit']:.4f} refit vs "
+            f"{f['brier_current']:.4f} in force; gain {g['value']:+.4f} "
+            + (f"[{ci[0]:+.4f}, {ci[1]:+.4f}]" if ci else "[no CI]"),
+            highlight=False,
+        )
+    console.print(f"wrote {out / 'weights.toml'} and {out / 'provenance.json'}")
+
+
+@app.command("resume")
+def resume(
+    ctx: typer.Context,
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: the configured)."),
+) -> None:
+    """Automatic trading paused by drift goes on (a running engine reads it within 10 s)."""
+    import time
+
+    database = _models(ctx, db)
+    try:
+        doc = database.state.get("auto_pause") or {}
+        database.state.put("auto_pause", {"on": False, "reason": ""}, int(time.time() * 1000))
+    finally:
+        database.close()
+    was = doc.get("reason") if doc.get("on") else None
+    console.print(f"automatic trading resumed (was paused: {was})" if was else "it was not paused")
