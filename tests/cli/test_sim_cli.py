@@ -99,5 +99,8 @@ def test_unknown_scenario_is_a_clear_error() -> None:
         check=False,
     )
     assert proc.returncode == 2
-    assert "scenario 'nope' not found; available: 100-assets, calm, default, faulty" in proc.stderr
+    listed = proc.stderr.split("available: ", 1)[-1].strip().split(", ")
+    assert "scenario 'nope' not found; available: " in proc.stderr
+    assert {"default", "calm", "faulty", "realistic", "demo"} <= set(listed), proc.stderr
+    assert listed == sorted(listed)
     assert "Traceback" not in proc.stderr

@@ -49,7 +49,7 @@ class Faults:
         """The engine's light: red while any part is failing, with what failed."""
         detail = "; ".join(f"{p}: {e}" for p, e in sorted(self.failing.items()))
         return SourceHealth(
-            source="engine",
+            source="engine tasks",  # (the API process has its own "engine" light)
             kind=SourceKind.ENGINE,
             state=HealthState.DOWN if self.failing else HealthState.OK,
             connected=not self.failing,

@@ -43,14 +43,17 @@ def engine_page(
             hub.publish("order", order_out(order).model_dump())
 
         pipe.execution.listeners.append(on_order)
+    app = create_app(glance, hub, token)
     sources = pipe.metrics.sources
     if sources is not None:
         sources.page_clients = lambda: len(hub.clients)
+        limits = app.state.guard
+        sources.refused = lambda: limits.refused  # the page's defences, on /metrics
     screen = pipe.metrics.signal_to_screen
     return GlanceServer(
         glance,
         hub,
-        create_app(glance, hub, token),
+        app,
         token,
         host or s.api.host,
         port if port is not None else s.api.port,
