@@ -391,6 +391,24 @@ def test_a_round_trip_shows_its_exits_then_its_history(rig: Rig) -> None:
     assert h["by_origin"]["dex"]["round_trips"] == 1
 
 
+def test_a_position_is_closed_on_request_with_the_token(rig: Rig) -> None:
+    body = {"asset_id": "wif", "origin": "dex"}
+    assert rig.client.post("/api/positions/exit", json=body).status_code == 401
+    r = rig.client.post("/api/positions/exit", headers=auth(rig), json=body)
+    assert r.status_code == 409 and "no open wif position" in r.json()["detail"]
+    rig.client.post("/api/signals/sig-00000001/execute", headers=auth(rig))
+    rig.service.on_event(priced_book(T0 + 6_000, 2.514, 2.516))  # fills; no exit is due
+    pos = rig.client.get("/api/positions").json()[0]
+    assert pos["qty"] > 0
+    body["origin"] = pos["origin"]
+    r = rig.client.post("/api/positions/exit", headers=auth(rig), json=body)
+    assert r.status_code == 200 and r.json()["leg"] == "exit", r.text
+    rig.service.on_event(priced_book(T0 + 8_000, 2.514, 2.516))  # … after the paper latency
+    assert all(p["qty"] == 0 for p in rig.client.get("/api/positions").json())
+    again = rig.client.post("/api/positions/exit", headers=auth(rig), json=body)
+    assert again.status_code == 409
+
+
 def test_automatic_trading_is_paused_and_resumed_with_the_token(rig: Rig) -> None:
     assert rig.client.post("/api/auto", json={"on": True}).status_code == 401
     r = rig.client.post("/api/auto", headers=auth(rig), json={"on": True})

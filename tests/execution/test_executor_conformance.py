@@ -315,3 +315,19 @@ async def test_kill_with_flatten_closes_every_position(kind: str, tmp_path: Path
         await h.settle()
         await until(lambda: not h.service.ledger.holds("wif"), what="the position is closed")
         assert h.risk.states[-1].exposure_usd == 0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_forced_exit_closes_that_position_once(kind: str, tmp_path: Path) -> None:
+    async with harness(kind, tmp_path) as h:
+        out = h.signal(6)
+        await h.service.offer(out)
+        assert (await h.service.execute(out.signal.id)).order is not None
+        await h.settle()
+        await until(lambda: h.service.ledger.holds("wif"), what="the position is booked")
+        order = await h.service.force_exit("wif", out.signal.origin)
+        assert order is not None and order.leg is OrderLeg.EXIT
+        await h.settle()
+        await until(lambda: not h.service.ledger.holds("wif"), what="the position is closed")
+        assert await h.service.force_exit("wif", out.signal.origin) is None  # nothing left
+        assert await h.service.force_exit("pepe", "dex") is None  # never open

@@ -31,6 +31,7 @@ from dexcex.api.schemas import (
     ErrorOut,
     ExecuteIn,
     ExecuteOut,
+    ExitIn,
     HistoryOut,
     KillIn,
     OrderOut,
@@ -203,6 +204,17 @@ def _control_routes(app: FastAPI, g: Glance, require_token: Any) -> None:
     async def auto(body: AutoIn) -> RiskOut:
         """Automatic trading of approved signals: on, or paused (a click still trades)."""
         return RiskOut.model_validate(_answered(await g.set_auto(body.on)))
+
+    @app.post(
+        "/api/positions/exit",
+        response_model=OrderOut,
+        tags=["execution"],
+        dependencies=[Depends(require_token)],
+        responses={409: {"model": ErrorOut, "description": "no such open position"}},
+    )
+    async def force_exit(body: ExitIn) -> OrderOut:
+        """Close one open position now, at the market: its closing order."""
+        return OrderOut.model_validate(_answered(await g.force_exit(body)))
 
 
 def _state_routes(app: FastAPI, g: Glance) -> None:

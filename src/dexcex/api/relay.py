@@ -114,7 +114,7 @@ class PageRelay:
 
 # a command from an API process: (operation, its arguments) → the engine's answer
 Handle = Callable[[str, dict[str, Any]], Awaitable[Answer]]
-OPS = frozenset({"execute", "kill", "auto"})
+OPS = frozenset({"execute", "kill", "auto", "exit"})
 Entry = Callable[[dict[bytes, bytes]], Awaitable[None]]
 
 

@@ -258,6 +258,11 @@ class KillIn(BaseModel):
     detail: str = Field("", max_length=200, description="why, for the record")
 
 
+class ExitIn(BaseModel):
+    asset_id: str = Field(..., max_length=32, description="the position's asset")
+    origin: str = Field("dex", max_length=32, description="dex, or the baseline's name")
+
+
 class RiskOut(BaseModel):
     """The account and risk strip: what the limits bind on, and the switch."""
 

@@ -18,37 +18,29 @@ from typing import Any, Protocol
 
 from dexcex.api.lights import engine_silent, source_lights
 from dexcex.api.schemas import (
-    AlertOut,
     AssetOut,
     ExecuteOut,
-    HistoryOut,
+    ExitIn,
     KillIn,
-    OrderOut,
-    PerformanceOut,
     PositionOut,
     RiskOut,
-    SignalDetail,
-    SignalPage,
     StatusOut,
 )
+from dexcex.api.stored import StoredReads
 from dexcex.api.views import (
-    SIGNAL_OUT_COLUMNS,
     asset_out,
     kill_out,
     order_out,
     position_out,
-    signal_detail_from_row,
-    signal_from_row,
     source_out,
 )
 from dexcex.config import Settings
 from dexcex.core import Core
-from dexcex.domain import Clock, SignalStatus, SourceHealth, TradingMode
+from dexcex.domain import Clock, SourceHealth, TradingMode
 from dexcex.execution.kill_switch import KillReason
 from dexcex.execution.service import ExecutionService
 from dexcex.monitor.accuracy import AccuracyMonitor
 from dexcex.monitor.metrics import BusStats, EngineCounts, Metrics
-from dexcex.store import Database
 
 __all__ = ["Answer", "EngineView", "Glance", "LocalGlance", "RemoteGlance", "StoredReads"]
 
@@ -100,74 +92,6 @@ class EngineView(Protocol):
     def health(self) -> list[SourceHealth]: ...
 
 
-@dataclass
-class StoredReads:
-    """What every page reads from the database."""
-
-    settings: Settings
-    db: Database
-
-    @property
-    def mode(self) -> TradingMode:
-        return TradingMode.LIVE if self.settings.live.enabled else TradingMode.PAPER
-
-    def signals(
-        self,
-        limit: int,
-        before: tuple[int, str] | None,
-        asset: str | None,
-        status: SignalStatus | None,
-    ) -> SignalPage:
-        rows = self.db.signals.latest(
-            limit, before=before, asset_id=asset, status=status, columns=SIGNAL_OUT_COLUMNS
-        )
-        items = [signal_from_row(r) for r in rows]
-        nxt = f"{rows[-1]['created_ms']}:{rows[-1]['id']}" if len(rows) == limit else None
-        return SignalPage(items=items, next_before=nxt)
-
-    def signal(self, signal_id: str) -> SignalDetail | None:
-        row = self.db.signals.get(signal_id)
-        weights = self.settings.core.signals.weights
-        return signal_detail_from_row(row, weights) if row is not None else None
-
-    def history(self, limit: int) -> HistoryOut:
-        from dexcex.api.history import history
-
-        return history(self.db, self.mode, self.settings.execution, limit)
-
-    def orders(self, limit: int) -> list[OrderOut]:
-        return [order_out(o) for o in self.db.orders.recent(limit)]
-
-    def alerts(self, limit: int) -> list[AlertOut]:
-        return [
-            AlertOut(
-                ts=a.ts,
-                rule=a.rule,
-                severity=a.severity,
-                message=a.message,
-                source=a.source,
-                cleared_ts=a.cleared_ts,
-            )
-            for a in self.db.alerts.recent(limit)
-        ]
-
-    def performance(self) -> PerformanceOut:
-        from dexcex.execution.report import performance, summary
-
-        return PerformanceOut.model_validate(
-            {"mode": self.mode.value, "by_origin": summary(performance(self.db, self.mode))}
-        )
-
-    def snapshot_stored(self) -> dict[str, Any]:
-        """The database part of a page's snapshot (read off the event loop)."""
-        rows = self.db.signals.latest(50, columns=SIGNAL_OUT_COLUMNS)
-        return {
-            "signals": [signal_from_row(r).model_dump() for r in rows],
-            "orders": [order_out(o).model_dump() for o in self.db.orders.recent(20)],
-            "alerts": [a.model_dump() for a in self.alerts(20)],
-        }
-
-
 class Glance(Protocol):
     """What the routes call."""
 
@@ -189,6 +113,8 @@ class Glance(Protocol):
     async def kill(self, req: KillIn) -> Answer: ...
 
     async def set_auto(self, on: bool) -> Answer: ...
+
+    async def force_exit(self, req: ExitIn) -> Answer: ...
 
     def metrics(self) -> Metrics | None: ...
 
@@ -299,6 +225,15 @@ class LocalGlance:
         assert risk is not None
         return Answer(200, body=risk.model_dump())
 
+    async def force_exit(self, req: ExitIn) -> Answer:
+        ex = self.engine.execution
+        if ex is None:
+            return Answer(409, detail="this server does not run an engine")
+        order = await ex.force_exit(req.asset_id, req.origin)
+        if order is None:
+            return Answer(409, detail=f"no open {req.asset_id} position to close, or closing")
+        return Answer(200, body=order_out(order).model_dump())
+
     def metrics(self) -> Metrics | None:
         return self.engine.metrics
 
@@ -374,6 +309,9 @@ class RemoteGlance:
 
     async def set_auto(self, on: bool) -> Answer:
         return await self.remote.command("auto", {"on": on})
+
+    async def force_exit(self, req: ExitIn) -> Answer:
+        return await self.remote.command("exit", req.model_dump())
 
     def metrics(self) -> Metrics | None:
         return None

@@ -65,6 +65,10 @@ class Executor(Protocol):
         """The kill switch is off again: entries may be sent."""
         ...
 
+    async def exit_position(self, asset_id: str, origin: str, why: str) -> Order | None:
+        """Close one open position now (None: none open, or already closing)."""
+        ...
+
     def open_positions(self) -> int: ...
 
     async def start(self) -> None: ...
@@ -130,6 +134,12 @@ class PaperExecutor:
 
     def release(self) -> None:
         pass  # the broker keeps no switch of its own: the service refuses while killed
+
+    async def exit_position(self, asset_id: str, origin: str, why: str) -> Order | None:
+        order = self.broker.close_one(asset_id, origin, self.broker.clock.now_ms(), why)
+        if order is not None:
+            self._on_order(order)
+        return order
 
     def open_positions(self) -> int:
         return self.broker.open_trades()

@@ -48,6 +48,12 @@ class LiveExecutor:
     def release(self) -> None:
         self.trader.kill_switch = False
 
+    async def exit_position(self, asset_id: str, origin: str, why: str) -> Order | None:
+        trade = self.trader.trades.get((asset_id, origin))
+        if trade is None or trade.exiting:
+            return None
+        return await self.trader.close(trade, why)
+
     def open_positions(self) -> int:
         return len(self.trader.trades)
 

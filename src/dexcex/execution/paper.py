@@ -317,6 +317,15 @@ class PaperBroker:
             out.append(done)
         return out
 
+    def close_one(self, asset_id: str, origin: str, now_ms: int, why: str) -> Order | None:
+        """Send the closing order of one open position (None: none open, or closing)."""
+        trade = self._trades.get((asset_id, origin))
+        pos = self.positions.get(asset_id, origin)
+        if trade is None or trade.exiting or trade.entry is None or pos.qty == 0:
+            return None
+        self._exit(trade, abs(pos.qty), why, None, now_ms)
+        return self._pending[-1].order
+
     def flatten(self, now_ms: int, why: str) -> int:
         """Send the closing order of every open position not already closing."""
         n = 0

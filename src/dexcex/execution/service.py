@@ -284,6 +284,13 @@ class ExecutionService:
                 self.executor.kill(f"kill switch: {KillReason.DAILY_LOSS.value}", flatten=False)
             )
 
+    async def force_exit(self, asset_id: str, origin: str) -> Order | None:
+        """Close one position now, at the market (a person's decision: the page)."""
+        order = await self.executor.exit_position(asset_id, origin, "forced exit")
+        if order is not None:
+            _log.warning("forced exit", asset=asset_id, origin=origin, order=order.client_order_id)
+        return order
+
     def positions(self) -> list[PositionView]:
         return self.ledger.views()
 

@@ -9,7 +9,7 @@ from typing import Any
 from dexcex.api.app import create_app
 from dexcex.api.hub import Hub
 from dexcex.api.relay import CommandServer, PageRelay, RemoteEngine
-from dexcex.api.schemas import AssetOut, KillIn, PositionOut, RiskOut, StatusOut
+from dexcex.api.schemas import AssetOut, ExitIn, KillIn, PositionOut, RiskOut, StatusOut
 from dexcex.api.server import GlanceServer
 from dexcex.api.service import Answer, Glance, LocalGlance, RemoteGlance, StoredReads
 from dexcex.api.token import load_or_create_token
@@ -71,6 +71,8 @@ def command_handler(glance: Glance) -> Any:
             return await glance.execute(str(args["signal_id"]), bool(args.get("confirm")))
         if op == "auto":
             return await glance.set_auto(bool(args.get("on")))
+        if op == "exit":
+            return await glance.force_exit(ExitIn.model_validate(args))
         return await glance.kill(KillIn.model_validate(args))
 
     return handle

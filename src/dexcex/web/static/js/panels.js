@@ -74,8 +74,14 @@ function renderPositions(list) {
     const tr = row([
       [name, "l"], [fmtQty(p.qty), cls(p.qty)], [fmtShort(p.avg_price)], [fmtShort(p.mark)],
       [fmt(p.unrealized, 2), cls(Number(fmt(p.unrealized, 2)))],
-      [`${fmtShort(p.take_profit)} / ${fmtShort(p.stop_loss)}`, "tpsl"], ["", "countdown"],
+      [`${fmtShort(p.take_profit)} / ${fmtShort(p.stop_loss)}`, "tpsl"], ["", "countdown"], ["", "close"],
     ]);
+    const btn = el("button", "exit-now", "exit");
+    btn.type = "button";
+    btn.title = `close this ${p.asset_id.toUpperCase()} position now, at the market`;
+    btn.setAttribute("aria-label", `close the ${p.asset_id.toUpperCase()} position now`);
+    btn.addEventListener("click", () => onExitClick(p));
+    tr.querySelector(".close").append(btn);
     tr.dataset.exitAt = p.exit_at_ms ?? "";
     tr.title = `opened ${p.opened_ms ? hms(p.opened_ms) : "—"} · realised ${fmt(p.realized, 2)} · fees ${fmt(p.fees, 4)}`;
     body.append(tr);
@@ -85,6 +91,12 @@ function renderPositions(list) {
   const pnl = $("#pnl");
   pnl.textContent = list.length ? `PnL ${signed(total)} USDT` : "";
   pnl.className = "pnl " + cls(Number(fmt(total)));
+}
+
+async function onExitClick(p) {
+  if (!window.confirm(`Close the ${p.asset_id.toUpperCase()} position now, at the market?`)) return;
+  const o = await post("/api/positions/exit", { asset_id: p.asset_id, origin: p.origin });
+  if (o) toast(`closing ${p.asset_id.toUpperCase()}: order ${o.client_order_id} ${o.status}`);
 }
 
 function tickCountdowns() {
