@@ -256,10 +256,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-s", type=float, default=40.0, help="latest random kill, seconds")
     ap.add_argument("--no-postgres", action="store_true")
     ap.add_argument("--no-extras", action="store_true", help="no full disk, no stall")
+    ap.add_argument("--workdir", type=Path, help="keep databases and logs here")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="dexcex-chaos-") as tmp:
+        work = args.workdir or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
         rep, detail = session(
-            Path(tmp),
+            work,
             kills=args.kills,
             seed=args.seed,
             max_s=args.max_s,

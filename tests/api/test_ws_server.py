@@ -30,7 +30,7 @@ PING_S = 0.5  # uvicorn's ws_ping_interval and ws_ping_timeout (20 s each in the
 
 
 @contextlib.asynccontextmanager
-async def served(tmp_path: Path, **api: Any) -> AsyncIterator[tuple[int, Hub, Any]]:
+async def served(tmp_path: Path, **api: Any) -> AsyncIterator[tuple[int, Hub, Any, str]]:
     """The page's app on uvicorn, as ``api.server.start_uvicorn`` serves it, but with
     short keep-alive pings."""
     base = load_settings()
@@ -54,7 +54,7 @@ async def served(tmp_path: Path, **api: Any) -> AsyncIterator[tuple[int, Hub, An
             assert not task.done(), "the server did not start"
             await asyncio.sleep(0.02)
         port = int(server.servers[0].sockets[0].getsockname()[1])
-        yield port, hub, app
+        yield port, hub, app, token
     finally:
         server.should_exit = True
         await task
@@ -63,7 +63,7 @@ async def served(tmp_path: Path, **api: Any) -> AsyncIterator[tuple[int, Hub, An
 
 async def test_a_client_that_sends_a_frame_outlives_the_keepalive(tmp_path: Path) -> None:
     async with (
-        served(tmp_path) as (port, hub, _app),
+        served(tmp_path) as (port, hub, _app, _token),
         websockets.connect(f"ws://127.0.0.1:{port}/ws", ping_interval=None) as ws,
     ):
         assert '"snapshot"' in str(await ws.recv())
@@ -96,7 +96,7 @@ async def test_500_idle_clients_do_not_slow_status_and_those_over_the_cap_are_re
     tmp_path: Path,
 ) -> None:
     cap = 50
-    async with served(tmp_path, ws_max_clients=cap) as (port, hub, app):
+    async with served(tmp_path, ws_max_clients=cap) as (port, hub, app, _token):
         url = f"ws://127.0.0.1:{port}/ws"
 
         async def idle() -> Any:
