@@ -183,6 +183,14 @@ def stall(sim: SimThread, data: Path) -> dict[str, Any]:
     return out
 
 
+def _disk_full(sim: SimThread, data: Path) -> dict[str, Any]:
+    return disk_full(sim, data, 8.0)
+
+
+def _stall(sim: SimThread, data: Path) -> dict[str, Any]:
+    return stall(sim, data)
+
+
 def _signals(url: str) -> int:
     with contextlib.suppress(Exception):
         db = Database.open(url)
@@ -236,16 +244,22 @@ def session(
             if url is None:
                 assert pg is not None
                 url = pg(f"chaos_{mode}")
+            before = sim.client_ids()  # the venues are shared: this series' orders only
             made, clicked = series(sim, data, url, mode, n, rng, max_s)
             rep.kills += made
-            venue = sim.client_ids() if mode == "live" else None
+            venue = sim.client_ids() - before if mode == "live" else None
             detail[f"{mode}/{store}"] = {
                 "kills": made,
                 **check(url, rep, clicked=clicked, at_venue=venue),
             }
         if extras:
-            detail["disk_full"] = disk_full(sim, workdir / "disk-full", 8.0)
-            detail["stall_at_start"] = stall(sim, workdir / "stall")
+            for name, run in (("disk_full", _disk_full), ("stall_at_start", _stall)):
+                before = sim.client_ids()
+                data = workdir / name
+                detail[name] = run(sim, data)
+                url = f"sqlite:///{data / 'dexcex.sqlite3'}"
+                venue = sim.client_ids() - before
+                detail[name]["db"] = check(url, rep, clicked=set(), at_venue=venue)
     return rep, detail
 
 
@@ -272,7 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({"report": asdict(rep), "detail": detail}, indent=2))
     bad = rep.orphans or rep.duplicates or rep.rows_lost
     extras = [detail.get("disk_full", {}), detail.get("stall_at_start", {})]
-    failed = any(v is False for d in extras for v in d.values())
+    failed = any(v is False for d in extras for v in d.values()) or any(
+        d.get("rc") not in (None, 0) for d in extras
+    )
     return 1 if bad or failed else 0
 
 
