@@ -135,8 +135,11 @@ def disk_full(sim: SimThread, data: Path, full_s: float) -> dict[str, Any]:
     c = Child(sim, data, None, quiet=True, **mode_env("paper", auto=True))
     out: dict[str, Any] = {"held_s": full_s}
     wait(lambda: _signals(url) > 0, 120, step_s=0.5)
+    failures = c.metric("dexcex_task_failures_total")
     c.fsize_limit(0)
     time.sleep(full_s)  # the disk stays full this long
+    out["write_failures"] = c.metric("dexcex_task_failures_total") - failures
+    out["writes_refused"] = out["write_failures"] > 0  # the disk really was full
     at_full = _signals(url)
     out["alive_while_full"] = c.alive()
     c.fsize_limit(resource.RLIM_INFINITY)

@@ -196,6 +196,15 @@ class Child:
                 return dict(r.json())
         return None
 
+    def metric(self, name: str) -> float:
+        """The sum of a metric's samples on the engine's /metrics (0 when absent)."""
+        total = 0.0
+        with contextlib.suppress(httpx.HTTPError), self.client() as c:
+            for line in c.get("/metrics").text.splitlines():
+                if line.startswith((name + " ", name + "{")):
+                    total += float(line.rsplit(" ", 1)[1])
+        return total
+
     def sources_up(self) -> dict[str, bool]:
         """Every source and stream the engine watches (its /metrics): up or not."""
         up: dict[str, bool] = {}
