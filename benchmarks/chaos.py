@@ -95,16 +95,17 @@ def series(
     random_kills: int,
     rng: random.Random,
     max_s: float,
+    **env: str,
 ) -> tuple[int, set[str]]:
     """Random kills, a kill after a click, a kill mid-flush, a last graceful run: the
     kills made and the orders clicks were answered with."""
     db_url = None if url.startswith("sqlite") else url
     kills, clicked = 0, set()
     for _ in range(random_kills):
-        c = Child(sim, data, db_url, **mode_env(mode, auto=True))
+        c = Child(sim, data, db_url, **mode_env(mode, auto=True), **env)
         time.sleep(rng.uniform(2.0, max_s))  # a random moment: the point is not to wait
         kills += c.kill()
-    c = Child(sim, data, db_url, **mode_env(mode, auto=False))
+    c = Child(sim, data, db_url, **mode_env(mode, auto=False), **env)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and c.alive():
         cid = c.click_one() if c.page_up() else None
@@ -117,12 +118,12 @@ def series(
         print(f"{mode}: no click was answered 200 within 180 s", file=sys.stderr)
     c.kill()
     watch = _flush_watch(url, data)
-    c = Child(sim, data, db_url, **mode_env(mode, auto=True))
+    c = Child(sim, data, db_url, **mode_env(mode, auto=True), **env)
     before = watch()
     if wait(lambda: watch() != before, 120, step_s=0.005):
         kills += c.kill()
     c.kill()
-    c = Child(sim, data, db_url, **mode_env(mode, auto=True))
+    c = Child(sim, data, db_url, **mode_env(mode, auto=True), **env)
     wait(lambda: c.status() is not None, 60)
     time.sleep(5.0 if mode == "live" else 1.0)  # live: reconciliation with the venues
     c.stop()
