@@ -255,6 +255,15 @@ async def test_an_approved_signal_fills_and_risk_sees_the_position(
         stored = h.db.orders.get(res.order.client_order_id)
         assert stored is not None and stored.status is OrderStatus.FILLED
         assert h.entries_at_venue(out.signal.id) == 1
+        # what the account strip shows: the venue's own balances live, none in paper
+        held = h.service.executor.balances()
+        if kind == "live":
+            await until(
+                lambda: h.service.executor.balances().get("mexc", {}).get("WIF", 0) >= 10,
+                what="the venue's balance after the fill",
+            )
+        else:
+            assert held == {}
 
 
 @pytest.mark.parametrize("kind", KINDS)

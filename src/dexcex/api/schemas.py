@@ -276,4 +276,8 @@ class RiskOut(BaseModel):
     day_pnl_usd: float
     max_daily_loss_usd: float
     open_positions: int
+    balances: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="venue → asset → total, as each venue last said (live; none in paper)",
+    )
     cancelled_orders: list[OrderOut] = Field(default_factory=list)

@@ -179,6 +179,7 @@ class LocalGlance:
             day_pnl_usd=p.daily_pnl_usd,
             max_daily_loss_usd=r.max_daily_loss_usd,
             open_positions=ex.executor.open_positions(),
+            balances=ex.executor.balances(),
         )
 
     async def execute(self, signal_id: str, confirm: bool) -> Answer:

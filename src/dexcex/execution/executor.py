@@ -71,6 +71,10 @@ class Executor(Protocol):
 
     def open_positions(self) -> int: ...
 
+    def balances(self) -> dict[str, dict[str, float]]:
+        """Venue → asset → total held, as the venues last said (paper: none)."""
+        ...
+
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
@@ -140,6 +144,9 @@ class PaperExecutor:
         if order is not None:
             self._on_order(order)
         return order
+
+    def balances(self) -> dict[str, dict[str, float]]:
+        return {}  # paper fills against the live book: no venue account
 
     def open_positions(self) -> int:
         return self.broker.open_trades()

@@ -85,6 +85,8 @@ class LiveTrader(Reconciling):
     ready: bool = False
     kill_switch: bool = False
     trades: dict[tuple[str, str], LiveTrade] = field(default_factory=dict)
+    # venue → asset → total, as each venue last said (at reconciliation, after each fill)
+    balances: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     _spent: dict[int, Decimal] = field(default_factory=dict)  # UTC day → notional sent
     _tracking: set[asyncio.Task[None]] = field(default_factory=set)
 

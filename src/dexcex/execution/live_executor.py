@@ -54,6 +54,9 @@ class LiveExecutor:
             return None
         return await self.trader.close(trade, why)
 
+    def balances(self) -> dict[str, dict[str, float]]:
+        return {v: {a: float(q) for a, q in b.items()} for v, b in self.trader.balances.items()}
+
     def open_positions(self) -> int:
         return len(self.trader.trades)
 

@@ -55,6 +55,7 @@ class OrderKeeping:
     ready: bool
     kill_switch: bool
     trades: dict[tuple[str, str], LiveTrade]
+    balances: dict[str, dict[str, Decimal]]
     _spent: dict[int, Decimal]
     _tracking: set[asyncio.Task[None]]
 
@@ -282,7 +283,20 @@ class OrderKeeping:
         fill = await asyncio.to_thread(self._write, order, before)
         if fill is not None and self.on_fill is not None and order.signal_id is not None:
             self.on_fill(fill, order.signal_id)
+        if fill is not None and order.status.is_final:
+            task = asyncio.get_running_loop().create_task(self._refresh_balance(order.venue))
+            self._tracking.add(task)
+            task.add_done_callback(self._tracking.discard)
         self._emit(order)
+
+    async def _refresh_balance(self, vid: VenueId) -> None:
+        """The venue's balances after a fill (the page's account strip shows them)."""
+        try:
+            got = await self.router.venues[vid].fetch_balance()
+        except DexcexError as exc:
+            _log.warning("balance not refreshed", venue=vid.value, error=str(exc))
+            return
+        self.balances[vid.value] = {a: b.total for a, b in got.items()}
 
     def _write(self, order: Order, before: Order | None) -> Fill | None:
         self.db.orders.save(order)

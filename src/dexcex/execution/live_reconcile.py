@@ -38,6 +38,7 @@ class Reconciling(OrderKeeping):
         rep = ReconcileReport()
         await self._reconcile_orders(rep)
         await self._reconcile_venues(rep)
+        self.balances = dict(rep.balances)
         self._rebuild_trades()
         rep.open_trades = len(self.trades)
         for t in self.trades.values():

@@ -29,7 +29,7 @@ function renderRisk(r) {
     ? per.map(([a, v]) => `${a.toUpperCase()} $${fmt(v, 0)}`).join(" · ") + ` (max $${fmt(r.max_per_asset_usd, 0)})`
     : `none (max $${fmt(r.max_per_asset_usd, 0)} each)`;
   $("#m-balance .val").textContent = r.mode === "paper"
-    ? "paper: fills against the live book, no venue balance" : "see the venues (reconciled at start)";
+    ? "paper: fills against the live book, no venue balance" : balancesText(r.balances || {});
   const auto = $("#auto");
   if (document.activeElement !== auto) auto.checked = !!r.auto_execute;
   const k = r.kill_switch;
@@ -37,6 +37,17 @@ function renderRisk(r) {
   ks.dataset.on = k.on ? "1" : "0";
   ks.textContent = k.on ? `KILL SWITCH ON — ${k.detail || k.reason}` : "kill switch off";
   $("#kill").textContent = k.on ? "Release…" : "Kill switch…";
+}
+
+function balancesText(b) {
+  // per venue, the quote currency first, then what else it holds (dust left out)
+  const venues = Object.entries(b);
+  if (!venues.length) return "not read yet (reconciling with the venues)";
+  return venues.map(([v, assets]) => {
+    const held = Object.entries(assets).filter(([, q]) => q > 1e-9)
+      .sort(([a], [c]) => (a === "USDT" ? -1 : c === "USDT" ? 1 : a.localeCompare(c)));
+    return `${v.toUpperCase()}: ` + (held.length ? held.map(([a, q]) => `${a} ${fmtShort(q)}`).join(", ") : "empty");
+  }).join(" · ");
 }
 
 async function onKillClick() {
