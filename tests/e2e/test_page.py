@@ -190,7 +190,11 @@ async def _aligned(page: object) -> list[tuple[str, float]]:
 async def _serious_violations(page: object) -> list[str]:
     from axe_playwright_python.async_playwright import Axe
 
+    # judged on the settled page: a row's entering animation (opacity 0 → 1 over 0.35 s)
+    # caught half-way by a slow machine is not a contrast the trader reads
+    await page.emulate_media(reduced_motion="reduce")  # type: ignore[attr-defined]
     results = await Axe().run(page)
+    await page.emulate_media(reduced_motion="no-preference")  # type: ignore[attr-defined]
     return [
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}"
         for v in results.response["violations"]
