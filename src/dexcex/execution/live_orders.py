@@ -6,6 +6,7 @@ fill it implies."""
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -42,7 +43,7 @@ from dexcex.venues.router import VenueRouter
 __all__ = ["OrderKeeping"]
 
 
-class OrderKeeping:
+class OrderKeeping(ABC):
     # what the trader holds (``execution.live.LiveTrader``'s fields)
     settings: Settings
     router: VenueRouter
@@ -59,8 +60,9 @@ class OrderKeeping:
     _spent: dict[int, Decimal]
     _tracking: set[asyncio.Task[None]]
 
+    @abstractmethod
     def _open(self, signal: Signal, order: Order) -> None:
-        raise NotImplementedError  # the trader's: a filled entry opens its trade
+        """The trader's: a filled entry opens its trade."""
 
     # --- placing one order ---------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ may retry; a duplicate client order id answers with the order that exists. Mixed
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
@@ -47,7 +48,7 @@ SHORT_LIMIT_S = 1.0
 SHORT_LIMIT_RETRIES = 2
 
 
-class CcxtOrders:
+class CcxtOrders(ABC):
     """The order half of ``CcxtVenue`` (which provides the attributes below)."""
 
     id: ClassVar[VenueId]
@@ -56,9 +57,11 @@ class CcxtOrders:
     rest: Any
     tracker: HealthTracker
 
+    @abstractmethod
     def _lookup_params(self, client_order_id: str) -> dict[str, Any]:
-        raise NotImplementedError
+        """The venue's query parameters that find an order by our client id."""
 
+    @abstractmethod
     async def _call(
         self,
         op: str,
@@ -67,7 +70,7 @@ class CcxtOrders:
         client_order_id: str | None = None,
         **kwargs: Any,
     ) -> T:
-        raise NotImplementedError
+        """One REST call through the venue's limiter, health and error mapping."""
 
     # --- orders ------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import math
 import re
+from abc import abstractmethod
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -82,9 +83,9 @@ class CandleReader(Reader):
         )
         return f"{self.kind}, {tf} bars ({self.symbol})"
 
+    @abstractmethod
     def _bars(self) -> Iterable[tuple[int, float, float]]:
         """(open time ms, close, base volume) per bar."""
-        raise NotImplementedError
 
     def items(self) -> Iterator[Item]:
         bar = self.bar_ms or 60_000
