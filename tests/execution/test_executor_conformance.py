@@ -27,7 +27,7 @@ from dexcex.domain import (
     VenueId,
     client_order_id_for,
 )
-from dexcex.execution.executor import PaperExecutor
+from dexcex.execution.executor import ExecuteResult, PaperExecutor
 from dexcex.execution.journal import Journal
 from dexcex.execution.kill_switch import KillReason, KillSwitch
 from dexcex.execution.live import LiveTrader
@@ -237,14 +237,19 @@ async def harness(kind: str, tmp: Path) -> AsyncIterator[Harness]:
 KINDS = ["paper", "live"]
 
 
+async def _click(h: Harness, i: int) -> tuple[CoreOutput, ExecuteResult]:
+    """A stored signal offered to execution, then clicked."""
+    out = h.signal(i)
+    await h.service.offer(out)
+    return out, await h.service.execute(out.signal.id)
+
+
 @pytest.mark.parametrize("kind", KINDS)
 async def test_an_approved_signal_fills_and_risk_sees_the_position(
     kind: str, tmp_path: Path
 ) -> None:
     async with harness(kind, tmp_path) as h:
-        out = h.signal(1)
-        await h.service.offer(out)
-        res = await h.service.execute(out.signal.id)
+        out, res = await _click(h, 1)
         assert res.refused is None and res.order is not None
         assert res.order.leg is OrderLeg.ENTRY
         assert res.order.client_order_id == client_order_id_for(out.signal.id, OrderLeg.ENTRY)
@@ -271,9 +276,7 @@ async def test_executing_a_signal_again_never_places_a_second_entry(
     kind: str, tmp_path: Path
 ) -> None:
     async with harness(kind, tmp_path) as h:
-        out = h.signal(2)
-        await h.service.offer(out)
-        first = await h.service.execute(out.signal.id)
+        out, first = await _click(h, 2)
         assert first.order is not None
         await h.settle()
         again = await h.service.execute(out.signal.id)
@@ -296,17 +299,13 @@ async def test_the_kill_switch_cancels_open_orders_at_the_venue_and_refuses_new_
         # persisted: what a restarted engine reads
         assert KillSwitch(h.db.state).load().on
         assert h.risk.states[-1].kill_switch
-        out = h.signal(3)
-        await h.service.offer(out)
-        res = await h.service.execute(out.signal.id)
+        out, res = await _click(h, 3)
         assert res.order is None and res.refused == "kill switch on (manual)"
         assert h.entries_at_venue(out.signal.id) == 0
         state = await h.service.release()
         assert not state.on and not KillSwitch(h.db.state).load().on
         # released means trading again, at the venue too
-        after = h.signal(5)
-        await h.service.offer(after)
-        res = await h.service.execute(after.signal.id)
+        after, res = await _click(h, 5)
         assert res.refused is None and res.order is not None, res.refused
         await h.settle()
         assert h.entries_at_venue(after.signal.id) == 1
@@ -315,9 +314,8 @@ async def test_the_kill_switch_cancels_open_orders_at_the_venue_and_refuses_new_
 @pytest.mark.parametrize("kind", KINDS)
 async def test_kill_with_flatten_closes_every_position(kind: str, tmp_path: Path) -> None:
     async with harness(kind, tmp_path) as h:
-        out = h.signal(4)
-        await h.service.offer(out)
-        assert (await h.service.execute(out.signal.id)).order is not None
+        _, clicked = await _click(h, 4)
+        assert clicked.order is not None
         await h.settle()
         await until(lambda: h.service.ledger.holds("wif"), what="the position is booked")
         await h.service.kill(KillReason.MANUAL, "flatten", flatten=True)
@@ -329,9 +327,8 @@ async def test_kill_with_flatten_closes_every_position(kind: str, tmp_path: Path
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_forced_exit_closes_that_position_once(kind: str, tmp_path: Path) -> None:
     async with harness(kind, tmp_path) as h:
-        out = h.signal(6)
-        await h.service.offer(out)
-        assert (await h.service.execute(out.signal.id)).order is not None
+        out, clicked = await _click(h, 6)
+        assert clicked.order is not None
         await h.settle()
         await until(lambda: h.service.ledger.holds("wif"), what="the position is booked")
         order = await h.service.force_exit("wif", out.signal.origin)
