@@ -19,6 +19,7 @@ from dexcex.api.relay import COMMANDS, PAGE_STREAM, CommandServer, PageRelay, Re
 from dexcex.api.schemas import StatusOut
 from dexcex.api.service import Answer
 from dexcex.clock import SystemClock
+from tests.waiting import until
 
 STATUS = StatusOut(
     mode="paper",
@@ -68,6 +69,8 @@ async def test_page_messages_reach_the_api_hub_and_state_is_kept(redis_url: str)
         assert remote.rejected == 2 and remote.received == base + 3  # the stream went on
         assert remote.latest["positions"] == [{"asset_id": "wif"}]
         assert "signal" not in remote.latest  # signals come from the store, not a cache
+        # counted once redis answered the write, which may be after the reader saw it
+        await until(lambda: relay.sent >= 3, 5, "the relay counted its writes")
         assert relay.sent == 3 and relay.dropped == 0
     finally:
         await remote.stop()

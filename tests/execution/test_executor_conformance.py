@@ -67,6 +67,11 @@ class Harness(Protocol):
 
     def open_at_venue(self) -> list[str]: ...
 
+    async def unfilled_entry(self, i: int) -> tuple[CoreOutput, ExecuteResult]:
+        """A clicked signal whose entry ended with nothing filled (paper: cancelled by a
+        kill before it reached a book; live: refused by the venue for the balance), and
+        the cause gone again."""
+
 
 def _service(
     settings_db: tuple[object, Database], clock: object, make: Callable[..., object], risk: RiskSeen
@@ -143,6 +148,13 @@ class PaperHarness:
     def open_at_venue(self) -> list[str]:
         return [x.order.client_order_id for x in self.service.executor.broker._pending]  # type: ignore[attr-defined]
 
+    async def unfilled_entry(self, i: int) -> tuple[CoreOutput, ExecuteResult]:
+        out, res = await _click(self, i)
+        await self.service.kill(KillReason.MANUAL, "test")
+        await self.service.release()
+        await self.settle()  # the journal's cadence: the cancelled entry is written
+        return out, res
+
     def close(self) -> None:
         self.db.close()
 
@@ -211,6 +223,17 @@ class LiveHarness:
             for o in ex.orders.values()
             if o.is_open
         ]
+
+    async def unfilled_entry(self, i: int) -> tuple[CoreOutput, ExecuteResult]:
+        (acct,) = self.rig.world.exchanges["mexc"].accounts.values()
+        held = acct.free["USDT"]
+        acct.free["USDT"] = 0.0
+        try:
+            out, res = await _click(self, i)
+            await self.settle()
+        finally:
+            acct.free["USDT"] = held
+        return out, res
 
 
 @contextlib.asynccontextmanager
@@ -337,3 +360,36 @@ async def test_a_forced_exit_closes_that_position_once(kind: str, tmp_path: Path
         await until(lambda: not h.service.ledger.holds("wif"), what="the position is closed")
         assert await h.service.force_exit("wif", out.signal.origin) is None  # nothing left
         assert await h.service.force_exit("pepe", "dex") is None  # never open
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_an_entry_that_ended_unfilled_may_be_tried_again_under_a_new_id(
+    kind: str, tmp_path: Path
+) -> None:
+    async with harness(kind, tmp_path) as h:
+        out, first = await h.unfilled_entry(7)
+        sid = out.signal.id
+        assert first.order is not None
+        await until(
+            lambda: (
+                (o := h.db.orders.get(first.order.client_order_id)) is not None  # type: ignore[union-attr]
+                and o.status.is_final
+                and o.filled_qty == 0
+            ),
+            what="the first entry ended unfilled",
+        )
+        assert not h.service.ledger.holds("wif")
+        # nothing was traded, so the signal is not spent: the next click is a new order
+        second = await h.service.execute(sid)
+        assert second.refused is None and second.order is not None, second.refused
+        assert second.order.client_order_id == client_order_id_for(sid, OrderLeg.ENTRY, 1)
+        await h.settle()
+        await until(lambda: h.service.ledger.holds("wif"), what="the second entry filled")
+        # and once something filled, never again
+        third = await h.service.execute(sid)
+        assert third.order is None and third.existing == second.order.client_order_id
+        stored = h.db.orders.entries_for(sid)
+        assert [e.client_order_id for e in stored] == [
+            client_order_id_for(sid, OrderLeg.ENTRY, a) for a in (0, 1)
+        ]
+        assert stored[1].status is OrderStatus.FILLED

@@ -57,9 +57,21 @@ async def test_the_running_engine_paper_trades_and_labels(tmp_path: Path) -> Non
             lambda: ex.journal.written_orders >= len(orders) and ex.journal.written_outcomes > 0,
             what="orders and outcomes written",
         )
+        # An order caught in flight by the snapshot (sent, its simulated latency not yet
+        # over) must reach a final state and be written: re-read until it has.
+        ids = {o.client_order_id for o in orders}
+        async with asyncio.timeout(120):
+            while True:
+                now = await asyncio.to_thread(db.orders.with_signal, TradingMode.PAPER)
+                orders = [o for o in now if o.client_order_id in ids]
+                if all(o.status.is_final for o in orders):
+                    break
+                await asyncio.sleep(0.2)
+        rows = await asyncio.to_thread(lambda: list(db.signals.iter_range()))
         res = await ex.execute("no-such-signal")
         assert res.order is None and res.refused == "unknown or too old to execute"
-    executed = [r for r in rows if r["order_client_id"]]
+    assert {o.client_order_id for o in orders} == ids
+    executed = [r for r in rows if r["order_client_id"] in ids]
     for o in orders:
         assert o.client_order_id.startswith(("dxe", "dxx")) and o.status.is_final
     assert all(r["fill_price"] is not None for r in executed)

@@ -33,6 +33,7 @@ __all__ = [
     "GiveUp",
     "InvalidInput",
     "NotFound",
+    "NotSent",
     "OrderOutcomeUnknown",
     "PortInUse",
     "RateLimited",
@@ -103,6 +104,11 @@ class Rejected(GiveUp):
 
 class NotFound(GiveUp):
     """The thing asked for does not exist (order, signal, market)."""
+
+
+class NotSent(GiveUp):
+    """An order that provably never left (its intent could not be stored, or the venue
+    refused it without placing it): nothing to follow, nothing to hold against a cap."""
 
 
 class Stop(DexcexError):

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from dexcex.domain import Fill, Order, OrderBook, RiskDecision, Signal, TradingMode
+from dexcex.domain import Fill, NotSent, Order, OrderBook, RiskDecision, Signal, TradingMode
 from dexcex.execution.paper import Execution, PaperBroker
 from dexcex.risk.state import PortfolioState
 
@@ -49,8 +49,12 @@ class Executor(Protocol):
         """Why this signal would not be traded now (None: it would)."""
         ...
 
-    async def submit(self, signal: Signal, decision: RiskDecision) -> Order | None:
-        """Send the entry of an approved signal (None when ``refusal`` says no)."""
+    async def submit(
+        self, signal: Signal, decision: RiskDecision, *, attempt: int = 0
+    ) -> Order | None:
+        """Send the entry of an approved signal (None when ``refusal`` says no);
+        ``attempt`` counts the earlier entries of this signal, each ended unfilled.
+        Raises ``NotSent`` when it provably sent nothing."""
         ...
 
     def on_book(self, book: OrderBook) -> None:
@@ -113,13 +117,19 @@ class PaperExecutor:
     def refusal(self, signal: Signal, decision: RiskDecision) -> str | None:
         return self.broker.refusal(signal, decision)
 
-    async def submit(self, signal: Signal, decision: RiskDecision) -> Order | None:
-        order = self.broker.submit(signal, decision)
+    async def submit(
+        self, signal: Signal, decision: RiskDecision, *, attempt: int = 0
+    ) -> Order | None:
+        order = self.broker.submit(signal, decision, attempt=attempt)
         if order is None:
             return None
         if self._store is not None:
             try:
                 await self._store(order)
+            except Exception as exc:
+                if self.broker.withdraw(order):
+                    raise NotSent(f"the intent could not be stored: {exc}") from exc
+                raise
             except BaseException:
                 self.broker.withdraw(order)
                 raise

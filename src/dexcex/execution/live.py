@@ -43,6 +43,7 @@ from dexcex.domain import (
     DexcexError,
     Fill,
     NotFound,
+    NotSent,
     Order,
     OrderBook,
     OrderLeg,
@@ -120,8 +121,11 @@ class LiveTrader(Reconciling):
             return "size rounds to zero"
         return None
 
-    async def submit(self, signal: Signal, decision: RiskDecision) -> Order | None:
-        """Place the entry of an approved signal (None when ``refusal`` says no)."""
+    async def submit(
+        self, signal: Signal, decision: RiskDecision, *, attempt: int = 0
+    ) -> Order | None:
+        """Place the entry of an approved signal (None when ``refusal`` says no); a
+        failover takes the attempt after ``attempt``."""
         why = self.refusal(signal, decision)
         if why is not None:
             _log.info("live signal not traded", signal=signal.id, reason=why)
@@ -132,11 +136,20 @@ class LiveTrader(Reconciling):
         self._spent[day] = self._spent.get(day, Decimal(0)) + reserved
         qty = Decimal(str(decision.size_base)).quantize(_Q)
         # (if _place raises, the reservation stays: we cannot tell what was sent — unless
-        # the intent was refused by the database, when nothing was)
+        # nothing was: a refused intent, or another process's intent under this id)
         try:
             order = await self._place(
-                signal.id, OrderLeg.ENTRY, signal.direction.entry_side, signal.symbol, qty, "signal"
+                signal.id,
+                OrderLeg.ENTRY,
+                signal.direction.entry_side,
+                signal.symbol,
+                qty,
+                "signal",
+                attempt=attempt,
             )
+        except NotSent:
+            self._spent[day] -= reserved
+            raise
         except Rejected as exc:
             if exc.reason == "duplicate_client_order_id":
                 self._spent[day] -= reserved

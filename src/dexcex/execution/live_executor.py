@@ -28,8 +28,10 @@ class LiveExecutor:
     def refusal(self, signal: Signal, decision: RiskDecision) -> str | None:
         return self.trader.refusal(signal, decision)
 
-    async def submit(self, signal: Signal, decision: RiskDecision) -> Order | None:
-        return await self.trader.submit(signal, decision)
+    async def submit(
+        self, signal: Signal, decision: RiskDecision, *, attempt: int = 0
+    ) -> Order | None:
+        return await self.trader.submit(signal, decision, attempt=attempt)
 
     def on_book(self, book: OrderBook) -> None:
         for trade, why in self.trader.due_exits(book):

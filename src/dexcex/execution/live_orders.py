@@ -15,6 +15,7 @@ from dexcex.domain import (
     Clock,
     DexcexError,
     Fill,
+    NotSent,
     Order,
     OrderLeg,
     OrderOutcomeUnknown,
@@ -83,7 +84,12 @@ class OrderKeeping(ABC):
         if venue is None and target is not self.router.primary:
             note = f"routed to {target}: {self.router.primary} unhealthy"
         cid = client_order_id_for(signal_id, leg, attempt)
-        order, new = await self._intent(cid, target, symbol, side, qty, signal_id, note, leg)
+        try:
+            order, new = await self._intent(cid, target, symbol, side, qty, signal_id, note, leg)
+        except Rejected:
+            raise  # another process stored this intent first: its order is the answer
+        except Exception as exc:
+            raise NotSent(f"{cid}: the intent could not be stored, so not sent: {exc}") from exc
         if not new:  # this intent was stored (and maybe sent) before: its answer is that order
             return order
         if leg is OrderLeg.ENTRY and self.kill_switch:
@@ -116,7 +122,10 @@ class OrderKeeping(ABC):
             return await self._unknown(order, f"unexpected answer: {exc}")
         self.router.record(target, ok=True)
         merged = self._merge(order, placed)
-        await self._save(merged, before=order)
+        if not await self._kept(merged, before=order):
+            # placed, but the database did not take it: followed by its id from what was
+            # stored, so the next answer is saved with its fill (never sent again)
+            return _replace(order, status=OrderStatus.SENT, ts_sent=order.ts_created)
         _log.info(
             "live order",
             order=cid,
@@ -131,7 +140,7 @@ class OrderKeeping(ABC):
         """Sent, outcome unknown: followed by its client order id, never sent again."""
         self.router.record(order.venue, ok=False)
         sent = _replace(order, status=OrderStatus.SENT, ts_sent=order.ts_created, error=why)
-        await self._save(sent, before=order)
+        await self._kept(sent, before=order)  # unsaved, it is followed all the same
         return sent
 
     async def _intent(
@@ -175,7 +184,8 @@ class OrderKeeping(ABC):
         done = _replace(
             order, status=OrderStatus.CANCELED, error=why, ts_updated=self.clock.now_ms()
         )
-        await self._save(done, before=order)
+        if not await self._kept(done, before=order):
+            raise NotSent(f"{order.client_order_id}: {why}")
         return done
 
     async def _refused(
@@ -195,7 +205,8 @@ class OrderKeeping(ABC):
             ts_updated=self.clock.now_ms(),
             note=f"failed over to {backup}" if backup else order.note,
         )
-        await self._save(failed, before=order)
+        if not await self._kept(failed, before=order):
+            raise NotSent(f"{cid}: refused by {target} ({exc}); its refusal not stored") from exc
         if backup is None:
             _log.warning("live order refused", order=cid, venue=target, error=str(exc))
         else:
@@ -290,6 +301,15 @@ class OrderKeeping(ABC):
             self._tracking.add(task)
             task.add_done_callback(self._tracking.discard)
         self._emit(order)
+
+    async def _kept(self, order: Order, *, before: Order | None) -> bool:
+        """``_save``, False (logged) when the database refused it."""
+        try:
+            await self._save(order, before=before)
+        except Exception as exc:
+            _log.error("live order state not stored", order=order.client_order_id, error=str(exc))
+            return False
+        return True
 
     async def _refresh_balance(self, vid: VenueId) -> None:
         """The venue's balances after a fill (the page's account strip shows them)."""

@@ -124,8 +124,9 @@ class PaperBroker:
             return "a position in this asset is already open"
         return None
 
-    def submit(self, signal: Signal, decision: RiskDecision) -> Order | None:
-        """Send the entry of an approved, executable signal (None if ``refusal`` says no)."""
+    def submit(self, signal: Signal, decision: RiskDecision, *, attempt: int = 0) -> Order | None:
+        """Send the entry of an approved, executable signal (None if ``refusal`` says no);
+        ``attempt``: the earlier entries of this signal, each ended unfilled."""
         if self.refusal(signal, decision) is not None:
             self.skipped += 1
             return None
@@ -134,7 +135,7 @@ class PaperBroker:
         side = signal.direction.entry_side
         qty = Decimal(str(decision.size_base)).quantize(_Q)
         order = Order(
-            client_order_id_for(signal.id, OrderLeg.ENTRY),
+            client_order_id_for(signal.id, OrderLeg.ENTRY, attempt),
             signal.venue,
             signal.symbol,
             side,

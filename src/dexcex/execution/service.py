@@ -34,6 +34,7 @@ from dexcex.domain import (
     Clock,
     Fill,
     MarketEvent,
+    NotSent,
     Order,
     OrderBook,
     OrderLeg,
@@ -45,9 +46,10 @@ from dexcex.domain import (
 from dexcex.execution.executor import ExecuteResult, Executor, RiskInput
 from dexcex.execution.journal import Journal
 from dexcex.execution.journal_flush import STORAGE_RETRIES, FlushPolicy, JournalFlusher
-from dexcex.execution.kill_switch import KillReason, KillState, KillSwitch
+from dexcex.execution.kill_switch import KillReason, KillSwitch
 from dexcex.execution.ledger import Ledger, PositionView
 from dexcex.execution.paper import Execution
+from dexcex.execution.service_switch import Switching
 from dexcex.labeling.labeler import Labeler
 from dexcex.logs import get_logger
 from dexcex.models.guard import AutoGate
@@ -60,10 +62,14 @@ __all__ = ["STORAGE_RETRIES", "ExecuteResult", "ExecutionService", "FlushPolicy"
 
 _log = get_logger("dexcex.execution")
 _KEEP = 2_000  # recent signals that a click may still execute
-_SWITCH_READ_MS = 3_000  # how often the stored kill switch is looked at
 
 
-class ExecutionService:
+def _unfilled_end(order: Order) -> bool:
+    """An order that is over with nothing traded: another may be tried in its place."""
+    return order.status.is_final and order.filled_qty == 0
+
+
+class ExecutionService(Switching):
     def __init__(
         self,
         settings: Settings,
@@ -120,6 +126,9 @@ class ExecutionService:
         entry_done = order.leg is OrderLeg.ENTRY and order.status.is_final
         if entry_done and order.signal_id and self.ledger.release(order.signal_id):
             self._portfolio_changed()
+        sid = order.signal_id
+        if sid and _unfilled_end(order) and self._claimed.get(sid) == order.client_order_id:
+            del self._claimed[sid]  # its entry ended unfilled: a later click may try again
         for fn in self.listeners:
             fn(order)
 
@@ -190,43 +199,62 @@ class ExecutionService:
         s = out.signal
         # claimed before the first await: a concurrent click finds it taken
         self._claimed[s.id] = client_order_id_for(s.id, OrderLeg.ENTRY)
-        order: Order | None = None
         try:
-            done = await self.io(self.journal.db.orders.entry_for, s.id)
-            if done is not None:  # an earlier run (or another process) traded it
-                self._claimed[s.id] = done.client_order_id
-                return self._already(s.id, done.client_order_id)
-            # again now: a kill or other entries may have come while the store answered,
-            # and a burst of signals was decided against one portfolio
-            late = self._late_refusal(out)
-            if late is not None:
-                self._claimed.pop(s.id, None)
-                return self._not_traded(signal_id, late)
-            self._traded[s.id] = (s.asset_id, s.origin)
-            self._open_markets.setdefault((s.venue, s.symbol), set()).add(s.asset_id)
-            self.ledger.reserve(s.id, s.asset_id, out.decision.notional_quote)
-            self._portfolio_changed()  # risk counts it while it is on its way
-            order = await self.executor.submit(s, out.decision)
-        except Rejected as exc:
-            if exc.reason == "duplicate_client_order_id":
-                return self._already(s.id, self._claimed[s.id])
-            self._claimed.pop(s.id, None)
-            return self._not_traded(signal_id, f"not sent: {exc}")
+            entries = await self.io(self.journal.db.orders.entries_for, s.id)
         except Exception as exc:
             self._claimed.pop(s.id, None)
-            _log.exception("execute failed", signal=s.id)
-            return self._not_traded(signal_id, f"not sent: {type(exc).__name__}: {exc}")
+            return self._not_traded(signal_id, f"not sent: the store did not answer: {exc}")
+        except BaseException:
+            self._claimed.pop(s.id, None)
+            raise
+        done = next((e for e in entries if not _unfilled_end(e)), None)
+        if done is not None:  # an earlier run (or another process) traded it
+            self._claimed[s.id] = done.client_order_id
+            return self._already(s.id, done.client_order_id)
+        # again now: a kill or other entries may have come while the store answered,
+        # and a burst of signals was decided against one portfolio
+        late = self._late_refusal(out)
+        if late is not None:
+            self._claimed.pop(s.id, None)
+            return self._not_traded(signal_id, late)
+        # each earlier entry ended unfilled: this one is a new order, under a new id
+        return await self._send(out, attempt=len(entries))
+
+    async def _send(self, out: CoreOutput, *, attempt: int) -> ExecuteResult:
+        s = out.signal
+        self._traded[s.id] = (s.asset_id, s.origin)
+        self._open_markets.setdefault((s.venue, s.symbol), set()).add(s.asset_id)
+        self.ledger.reserve(s.id, s.asset_id, out.decision.notional_quote)
+        self._portfolio_changed()  # risk counts it while it is on its way
+        order: Order | None = None
+        unknown = False  # a failure after which the order may be at the venue
+        try:
+            order = await self.executor.submit(s, out.decision, attempt=attempt)
+        except (NotSent, Rejected) as exc:
+            if isinstance(exc, Rejected) and exc.reason == "duplicate_client_order_id":
+                return self._already(s.id, self._claimed[s.id])
+            self._claimed.pop(s.id, None)
+            return self._not_traded(s.id, f"not sent: {exc}")
+        except Exception as exc:
+            # it may have reached the venue: the claim and the reservation stay, so no
+            # click sends a second one; the order is found by its id when reconciled
+            unknown = True
+            _log.exception("execute failed after the order may have left", signal=s.id)
+            return self._not_traded(s.id, f"outcome unknown, not sent again: {exc!r}")
         except BaseException:
             self._claimed.pop(s.id, None)
             raise
         finally:
-            if order is None or (order.status.is_final and order.filled_qty == 0):
+            if not unknown and (order is None or _unfilled_end(order)):
                 self._release(s.id)
         if order is None:
             self._claimed.pop(s.id, None)
-            return self._not_traded(signal_id, self.executor.refusal(s, out.decision) or "not sent")
-        self._claimed[s.id] = order.client_order_id
-        return ExecuteResult(signal_id, order, None)
+            return self._not_traded(s.id, self.executor.refusal(s, out.decision) or "not sent")
+        if _unfilled_end(order):
+            self._claimed.pop(s.id, None)  # nothing traded: a later click may try again
+        else:
+            self._claimed[s.id] = order.client_order_id
+        return ExecuteResult(s.id, order, None)
 
     def _late_refusal(self, out: CoreOutput) -> str | None:
         if self.kill_switch.on:
@@ -294,31 +322,6 @@ class ExecutionService:
     def positions(self) -> list[PositionView]:
         return self.ledger.views()
 
-    # --- the kill switch -----------------------------------------------------------------------
-
-    async def kill(
-        self, reason: KillReason = KillReason.MANUAL, detail: str = "", *, flatten: bool = False
-    ) -> list[Order]:
-        """Refuse every new entry from now on, cancel what is open at the venues; with
-        ``flatten`` also close every position. Persisted: a restart stays killed."""
-        self._engage(reason, detail)
-        return await self.executor.kill(f"kill switch: {reason.value}", flatten=flatten)
-
-    def _engage(self, reason: KillReason, detail: str) -> None:
-        if self.kill_switch.engage(reason, detail or reason.value, self.clock.now_ms()):
-            _log.warning("kill switch on", reason=reason.value, detail=detail)
-        if self.risk is not None:
-            self.risk.set_portfolio(self.portfolio())
-
-    async def release(self) -> KillState:
-        """The kill switch off again: new entries are allowed."""
-        if self.kill_switch.release(self.clock.now_ms()):
-            _log.warning("kill switch released")
-        self.executor.release()
-        if self.risk is not None:
-            self.risk.set_portfolio(self.portfolio())
-        return self.kill_switch.state
-
     # --- lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -357,35 +360,8 @@ class ExecutionService:
             self.labeler.finish(now_ms)
         await self._flush()
 
-    async def _follow_stored_switch(self, t: int) -> None:
-        """The switch as stored, every few seconds: ``dexcex kill`` may have written it
-        from another process (no page reachable, another port) — it binds here too."""
-        if self.kill_switch.store is None or t < self._next_switch_read:
-            return
-        self._next_switch_read = t + _SWITCH_READ_MS
-        try:
-            stored = await self.io(self.kill_switch.stored)
-        except Exception as exc:  # storage trouble is the journal's to report
-            _log.warning("kill switch: could not read its stored state", error=str(exc))
-            return
-        if stored is None or stored.on == self.kill_switch.on:
-            return
-        if stored.on:
-            reason = stored.reason or KillReason.MANUAL
-            self._engage(reason, stored.detail)
-            self.spawn(self.executor.kill(f"kill switch: {reason.value}", flatten=False))
-        else:
-            await self.release()
-
     async def _flush(self) -> bool:
         return await self.flusher.flush()
-
-    def _storage_failed(self, detail: str) -> None:
-        if self.kill_switch.on:
-            return
-        # engaged now; the cancels (which may need the failing store) in a task
-        self._engage(KillReason.STORAGE, detail)
-        self.spawn(self.executor.kill(f"kill switch: {KillReason.STORAGE.value}", flatten=False))
 
     @property
     def flush_failures(self) -> int:

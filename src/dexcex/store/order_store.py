@@ -154,17 +154,16 @@ class OrderStore:
             )
             return _to_order(row) if row else None
 
-    def entry_for(self, signal_id: str) -> Order | None:
-        """The first entry order placed for a signal (a signal is executed once, ever)."""
+    def entries_for(self, signal_id: str) -> list[Order]:
+        """Every entry order intended for a signal, oldest first (a signal is executed
+        once, ever: another is tried only after each earlier one ended unfilled)."""
         stmt = (
             select(OrderRow)
             .where(OrderRow.signal_id == signal_id, OrderRow.leg == OrderLeg.ENTRY.value)
             .order_by(OrderRow.created_ms, OrderRow.id)
-            .limit(1)
         )
         with self._sessions() as session:
-            row = session.scalar(stmt)
-            return _to_order(row) if row else None
+            return [_to_order(row) for row in session.scalars(stmt)]
 
     def open_orders(self, mode: TradingMode | None = None) -> list[Order]:
         stmt = select(OrderRow).where(OrderRow.status.in_(_OPEN))
