@@ -120,7 +120,11 @@ class OrderKeeping(ABC):
             # order may or may not exist, so it is followed by its id, never re-sent.
             _log.error("live order: unexpected answer", order=cid, venue=target, error=str(exc))
             return await self._unknown(order, f"unexpected answer: {exc}")
-        self.router.record(target, ok=True)
+        return await self._accepted(order, placed, reason)
+
+    async def _accepted(self, order: Order, placed: Order, reason: str) -> Order:
+        """The venue took the order: its answer merged and stored."""
+        self.router.record(order.venue, ok=True)
         merged = self._merge(order, placed)
         if not await self._kept(merged, before=order):
             # placed, but the database did not take it: followed by its id from what was
@@ -128,8 +132,8 @@ class OrderKeeping(ABC):
             return _replace(order, status=OrderStatus.SENT, ts_sent=order.ts_created)
         _log.info(
             "live order",
-            order=cid,
-            venue=target,
+            order=order.client_order_id,
+            venue=order.venue,
             status=merged.status.value,
             filled=str(merged.filled_qty),
             reason=reason,
