@@ -25,6 +25,16 @@ def paper(
     virtual_hours: float = typer.Option(..., "--virtual-hours", min=0.01, help="Market hours."),
     seed: int | None = typer.Option(None, "--seed", help="Override the scenario's seed."),
     db: str | None = typer.Option(None, "--db", help="Database URL (default: the configured)."),
+    settle: bool = typer.Option(
+        True, "--settle/--no-settle", help="One more hour, untraded, for the last outcomes."
+    ),
+    record: Path | None = typer.Option(
+        None,
+        "--record",
+        help="Also record every event to recorder files in this folder: `dexcex replay` "
+        "of them (with execution.auto_paper) gives this run's signals, trades and outcomes "
+        "(a settling hour is traded by the replay, not here).",
+    ),
 ) -> None:
     """Simulator → pipeline → core → paper execution → labeling, in virtual time, as fast
     as the machine goes. Leaves the signals, orders, fills and outcomes in the database
@@ -43,7 +53,8 @@ def paper(
             TimeElapsedColumn(),
             console=err_console,
         ) as progress:
-            total = virtual_hours + 1.05  # + the hour that lets the last outcomes settle
+            # + the hour that lets the last outcomes settle
+            total = virtual_hours + (1.05 if settle else 0.0)
             task = progress.add_task("", total=total)
 
             def show(h: float, r: PaperRunResult) -> None:
@@ -54,17 +65,25 @@ def paper(
                     f"{r.labeled:,} labeled",
                 )
 
-            res = run_paper(settings, sc, virtual_hours, database, show)
+            res = run_paper(
+                settings, sc, virtual_hours, database, show, settle=settle, record=record
+            )
     finally:
         database.close()
-    took = time.perf_counter() - started
+    trading = f"{virtual_hours:g} trading" + (" + settling" if settle else "")
+    _said(res, trading, time.perf_counter() - started)
+    console.print(f"database: {settings.database_url()}")
+    if record is not None:
+        console.print(f"recorded to {record}")
+
+
+def _said(res: PaperRunResult, trading: str, took: float) -> None:
     console.print(
-        f"{res.hours:.1f} market hours ({virtual_hours:g} trading + settling) in {took:.0f} s: "
+        f"{res.hours:.1f} market hours ({trading}) in {took:.0f} s: "
         f"{res.events:,} events, {res.signals:,} signals ({res.dex_signals:,} DEX, "
         f"{res.baseline_signals:,} CEX baseline), {res.approved:,} approved, "
         f"{res.orders:,} orders, {res.labeled:,} labeled"
     )
-    console.print(f"database: {settings.database_url()}")
 
 
 def report(

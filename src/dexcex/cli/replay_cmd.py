@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from dexcex.cli.common import byte_progress, console, settings_of
+from dexcex.cli.common import byte_progress, console, settings_of, with_db
 from dexcex.pipeline.replay import convert as convert_files
 from dexcex.roots.replay import replay_files
 from dexcex.roots.running import open_database
@@ -30,24 +30,27 @@ def replay(
     paths: list[Path] = typer.Argument(..., exists=True, help="Recorder files or folders."),
     speed: str = typer.Option("max", "--speed", help="1, 10, … (x real time) or max."),
     store: bool = typer.Option(
-        False, "--store/--no-store", help="Store the signals in the configured database."
+        False,
+        "--store/--no-store",
+        help="Store the signals, paper trades (with execution.auto_paper) and outcomes.",
     ),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: the configured)."),
 ) -> None:
     """Feed recorded events through the same pipeline and core, on a virtual clock."""
-    settings = settings_of(ctx)
+    settings = with_db(settings_of(ctx), db)
     pace = _speed(speed)
-    db = open_database(settings) if store else None
+    database = open_database(settings) if store else None
     try:
         with byte_progress("replaying") as show:
-            res = asyncio.run(replay_files(paths, settings, speed=pace, db=db, progress=show))
+            res = asyncio.run(replay_files(paths, settings, speed=pace, db=database, progress=show))
     finally:
-        if db is not None:
-            db.close()
+        if database is not None:
+            database.close()
     span = (res.last_ts - res.first_ts) / 3_600_000
     console.print(
         f"{res.events:,} events ({span:.2f} h recorded) in {res.seconds:.1f} s: "
         f"{res.rate:,.0f} events/s; {res.signals} signals"
-        + (f", {res.stored} stored" if store else "")
+        + (f", {res.stored} stored, {res.labeled} labelled" if store else "")
     )
     if res.rejected or res.truncated:
         console.print(

@@ -21,6 +21,7 @@ class ReplayResult:
     events: int = 0
     signals: int = 0
     stored: int = 0
+    labeled: int = 0  # signals whose outcomes were written (with a database)
     seconds: float = 0.0
     first_ts: int = 0
     last_ts: int = 0

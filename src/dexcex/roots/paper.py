@@ -6,7 +6,10 @@ execution service and its ledger, which risk decides on); the event source is th
 simulator stepped a second at a time (``sim.virtual_source``). With ``settle``, one more
 hour runs after the trading hours (no new trades) so the last signals' 60-minute
 outcomes are known. The database it leaves is what ``dataset export`` and ``report``
-read.
+read. With ``record``, every event the engine receives is also written to recorder files,
+as a live run's are: ``dexcex replay --store`` of them (with ``execution.auto_paper``)
+gives this run's signals, trades and outcomes again, row for row — when it did not settle
+(the replay trades the settling hour, which this run only labels).
 
 Signal and order ids follow from the scenario and its seed, so a database that already
 holds signals of the same market hours (an earlier run, or one cut short by a crash) is
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from dexcex.config import Settings
 from dexcex.core import CoreOutput
@@ -55,10 +59,12 @@ def run_paper(
     progress: Callable[[float, PaperRunResult], None] | None = None,
     *,
     settle: bool = True,
+    record: Path | None = None,
 ) -> PaperRunResult:
-    """Run ``hours`` of market time (then settle), trading every approved signal."""
+    """Run ``hours`` of market time (then settle), trading every approved signal; with
+    ``record``, every event recorded to that folder."""
     earlier_run(db, scenario, hours)
-    return asyncio.run(_paper(settings, scenario, hours, db, progress, settle))
+    return asyncio.run(_paper(settings, scenario, hours, db, progress, settle, record))
 
 
 async def _paper(
@@ -68,11 +74,12 @@ async def _paper(
     db: Database,
     progress: Callable[[float, PaperRunResult], None] | None,
     settle: bool,
+    record: Path | None,
 ) -> PaperRunResult:
     start = scenario.start_ms
     end = start + int(hours * 3_600_000)
     final = end + (_SETTLE_MS if settle else 0)
-    ve = virtual_engine(settings, db=db, auto=True, start_ms=start)
+    ve = virtual_engine(settings, db=db, auto=True, start_ms=start, record=record)
     ex = ve.execution
     assert ex is not None
     res = PaperRunResult()

@@ -54,6 +54,7 @@ async def replay_files(
     await ve.engine.run(source)
     if ve.execution is not None:
         await ve.execution.stop()
+        res.labeled = ve.execution.labeler.labeled
     res.seconds = time.perf_counter() - started
     res.events, res.first_ts, res.last_ts = source.events, source.first_ts, source.last_ts
     res.signals, res.stored = ve.engine.signals, ve.engine.stored

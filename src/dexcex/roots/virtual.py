@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from dexcex.config import Settings
 from dexcex.core import Core
@@ -17,6 +18,7 @@ from dexcex.execution.service import ExecutionService, FlushPolicy
 from dexcex.models.loading import attach_models
 from dexcex.pipeline.engine import Engine
 from dexcex.pipeline.ports import inline
+from dexcex.pipeline.recording import RecordWriter
 from dexcex.store import Database
 
 __all__ = ["VirtualEngine", "paper_execution", "virtual_engine"]
@@ -76,8 +78,11 @@ def virtual_engine(
     assets: list[Asset] | None = None,
     start_ms: int = 0,
     kill_switch: KillSwitch | None = None,
+    record: Path | None = None,
 ) -> VirtualEngine:
-    """A core, an engine and (with a database) paper execution on one ManualClock."""
+    """A core, an engine and (with a database) paper execution on one ManualClock; with
+    ``record``, every event it receives written to recorder files in that folder, as a live
+    run's are (``dexcex replay`` plays them back)."""
     clock = ManualClock(start_ms)
     core = Core(list(assets or []), settings.core, clock)
     execution = (
@@ -90,6 +95,11 @@ def virtual_engine(
         clock,
         reorder_ms=settings.pipeline.reorder_ms,
         store=db.signals if db is not None else None,
+        recorder=(
+            RecordWriter(record, [], clock, flush_ms=settings.pipeline.record_flush_ms)
+            if record is not None
+            else None
+        ),
         execution=execution,
         io=inline,
     )
