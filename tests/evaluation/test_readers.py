@@ -138,6 +138,7 @@ def test_freqtrade_json_real() -> None:
     first = books[0]
     assert isinstance(first, OrderBook) and first.symbol == "AAVE/USDT"
     assert first.ts_event == 1650326400000 + 900_000 and first.mid == pytest.approx(171.1)
+    assert (r.first_ts, r.last_ts) == (1650327300000, 1650499200000)  # a bar's close time
     assert r.book_origin == "assumed"
 
 
@@ -147,7 +148,7 @@ def test_freqtrade_feather(tmp_path: Path) -> None:
     assert isinstance(r, FreqtradeReader) and r.bar_ms == 300_000
     books = _events(r)
     assert [b.ts_event for b in books] == [1710115500000, 1710115800000, 1710116100000]  # type: ignore[attr-defined]
-    assert books[2].mid == pytest.approx(1.02)  # type: ignore[attr-defined]
+    assert books[0].mid == pytest.approx(1.0) and books[2].mid == pytest.approx(1.02)  # type: ignore[attr-defined]
 
 
 def test_binance_klines_real_futures() -> None:
@@ -191,6 +192,7 @@ def test_binance_book_ticker(tmp_path: Path) -> None:
     assert isinstance(r, BookTickerReader) and r.book_origin == "recorded"
     books = [e for e in _events(r) if isinstance(e, OrderBook)]
     assert len(books) == 12  # 30 quotes over 11.6 s: the last of each second
+    assert (r.first_ts, r.last_ts) == (1710115200800, 1710115211600)
     assert books[0].mid == pytest.approx((2.002 + 2.004) / 2) and books[0].spread_bps is not None
 
 
@@ -221,9 +223,10 @@ def test_cryptofeed_capture_format(tmp_path: Path) -> None:
     r = open_reader(write_capture(tmp_path / "BYBIT.jsonl.zst"))
     assert isinstance(r, CaptureReader)
     books = [e for e in _events(r) if isinstance(e, OrderBook)]
-    assert books and books[0].venue is VenueId.BYBIT and books[0].symbol == "BAND/USDT"
+    assert len(books) == r.counts["books"] == 71  # every recv record's book, none else
+    assert books[0].venue is VenueId.BYBIT and books[0].symbol == "BAND/USDT"
     assert books[0].mid == pytest.approx((0.6131 + 0.6134) / 2)
-    assert r.first_ts == 1749833474285
+    assert (r.first_ts, r.last_ts) == (1749833474285, 1749833486505)
 
 
 def test_recorder_files(tmp_path: Path) -> None:
