@@ -1,7 +1,8 @@
 """The research loop on the simulator, through the one engine: a run records what it
 receives; ``dexcex replay --store`` of the recording — as fast as it goes, and paced —
 gives its signals, risk decisions, paper trades and outcomes again; ``dexcex dataset
-export`` of each database is the same file, outcomes included.
+export`` of each database is the same file, outcomes included; ``dexcex evaluate`` reads
+the recording and judges the same DEX signals.
 
 The run that records is ``dexcex paper --record``: the engine on the simulated market in
 virtual time, trading every approved signal (the replays trade too: execution.auto_paper).
@@ -77,6 +78,13 @@ def test_paper_record_then_replay_and_export_equal_the_run(
         assert (tmp_path / f"replay-{speed}.csv").read_bytes() == (
             tmp_path / "live.csv"
         ).read_bytes()
+
+    # evaluate reads the recorder's files and judges the same DEX signals
+    said = _ok(runner, ["evaluate", str(rec), "--out", str(tmp_path / "eval")])
+    assert "could not read" not in said and "read events-" in said, said
+    assert "EDGE DETECTED: DEX: risk-approved at 5m" in said, said  # the verdict line
+    dex = sum(r["origin"] == "dex" for r in live)
+    assert f"signals: {dex} candidates" in said, said
 
     # what was compared is a loop worth comparing: signals of both kinds, trades, outcomes
     assert len(live) >= 10

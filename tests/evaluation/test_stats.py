@@ -3,6 +3,8 @@ the null behave as documented, adjustment and SPA come from the libraries."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -12,6 +14,7 @@ from dexcex.evaluation.data import Prices
 from dexcex.evaluation.null import Entries, permutation_null
 from dexcex.evaluation.returns import forward_ret_bps
 from dexcex.evaluation.stats import adjust, block_ids, bootstrap_mean, hits, spa_pvalue
+from dexcex.evaluation.verdict import Verdict, reason
 from dexcex.labeling.outcomes import HORIZONS, MidSeries, label_signal
 
 
@@ -79,6 +82,24 @@ def test_bootstrap_p_values() -> None:
         1,
         2,
     ]
+
+
+def test_too_few_blocks_say_so_instead_of_a_p_value() -> None:
+    """A positive mean over fewer blocks than the plan needs is not "not significant":
+    it is untested, and the verdict line says so rather than print p = 1."""
+    rng = np.random.default_rng(4)
+    few = bootstrap_mean(rng.normal(30, 10, 12), np.repeat(np.arange(5), [3, 3, 2, 2, 2]))
+    assert few.blocks == 5 and few.p == 1.0
+    why = reason(False, few, 0.05, 8)
+    assert why == "too few independent blocks to test (5 asset × hour blocks; the plan needs 8)"
+    v = Verdict(False, "DEX: risk-approved", "5m", 12, few, few, few, None, None, None, 0.05, why)
+    assert ", p = 1.000" in v.line()  # without the plan's minimum: the bare p-value
+    v = dataclasses.replace(v, min_blocks=8)
+    assert ", p = n/a;" in v.line() and v.line().endswith(why)
+    enough = bootstrap_mean(rng.normal(30, 10, 12), np.arange(12))
+    assert reason(False, enough, 0.05, 8).startswith("not significant")
+    losing = bootstrap_mean(-np.linspace(1.0, 12.0, 12), np.arange(12))
+    assert reason(False, losing, 0.05, 8) == "the mean net return is not positive"
 
 
 def test_adjusted_p_values_come_from_statsmodels() -> None:

@@ -30,6 +30,11 @@ def primary_lines(report: dict[str, Any]) -> list[str]:
     v = report["verdict"]
     lines = [v["line"]]
     plan = report["plan"]
+    few = plan["bootstrap"]["min_blocks"]
+
+    def p_of(e: dict[str, Any]) -> str:  # no p-value from too few independent blocks
+        return _p(e["p"]) if e["blocks"] >= few else f"n/a ({e['blocks']} blocks < {few})"
+
     lines.append(
         f"  primary metric set before looking: {plan['primary']['group']} signals at "
         f"{plan['primary']['horizon']}, alpha {plan['primary']['alpha']:g} "
@@ -40,7 +45,7 @@ def primary_lines(report: dict[str, Any]) -> list[str]:
     lines.append(
         f"  gross {_num(g['value'])} bps {_ci(g['ci'])}, net {_num(n['value'])} bps "
         f"{_ci(n['ci'])} (block bootstrap by asset × hour, {n['blocks']} blocks); "
-        f"direction hit {_num(h['value'], '.0%')} p(>50 %) = {_p(h['p'])}"
+        f"direction hit {_num(h['value'], '.0%')} p(>50 %) = {p_of(h)}"
     )
     perm = v["permutation"]
     if perm:
@@ -55,7 +60,7 @@ def primary_lines(report: dict[str, Any]) -> list[str]:
         if d and d["value"] is not None:
             lines.append(
                 f"  paired difference vs {what}: {d['value']:+.1f} bps {_ci(d['ci'])}, "
-                f"p(>0) = {d['p']:.3f}"
+                f"p(>0) = {p_of(d)}"
             )
     return lines
 

@@ -26,7 +26,7 @@ from dexcex.evaluation.plan import EvaluationPlan
 from dexcex.evaluation.stats import Estimate, bootstrap_mean, hits
 from dexcex.labeling.outcomes import HORIZONS
 
-__all__ = ["Verdict", "judge", "spans_of"]
+__all__ = ["Verdict", "judge", "reason", "spans_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,7 @@ class Verdict:
     reason: str
     excluded_assets: list[str] = field(default_factory=list)
     assumed_costs: bool = False
+    min_blocks: int = 0  # fewer blocks than this: the bootstrap gives no p-value
 
     def line(self) -> str:
         """The verdict in one sentence."""
@@ -55,9 +56,10 @@ class Verdict:
         ci = f"[{m.ci[0]:+.1f}, {m.ci[1]:+.1f}]" if m.ci else "[n/a]"
         perm = f", permutation p = {self.null.p_mean:.3f}" if self.null else ""
         costs = " (costs assumed)" if self.assumed_costs else ""
+        p = f"{m.p:.3f}" if m.blocks >= self.min_blocks else "n/a"
         return (
             f"{head}: {self.group} at {self.horizon}, n = {self.n}: mean net "
-            f"{m.value:+.1f} bps{costs}, 95 % CI {ci}, p = {m.p:.3f}{perm}; direction hit "
+            f"{m.value:+.1f} bps{costs}, 95 % CI {ci}, p = {p}{perm}; direction hit "
             f"{(self.hit_rate.value or 0):.0%} — {self.reason}"
         )
 
@@ -143,12 +145,35 @@ def judge(
     mom = momentum_net(g.entries, data.prices, HORIZONS[h], lookback_s)
     vs_mom = bootstrap_mean(net - mom, g.blocks, reps=reps, seed=seed, min_blocks=mb)
     edge = est.p < pp.alpha and null.p_mean < pp.alpha and (est.value or 0.0) > 0
-    if edge:
-        why = f"both p-values below alpha = {pp.alpha:g}"
-    elif (est.value or 0.0) <= 0:
-        why = "the mean net return is not positive"
-    else:
-        why = f"not significant at alpha = {pp.alpha:g} (both tests must pass)"
+    why = reason(edge, est, pp.alpha, mb)
     return Verdict(
-        edge, g.name, h, n, est, gross, hit, null, vs_null, vs_mom, pp.alpha, why, excluded, assumed
+        edge,
+        g.name,
+        h,
+        n,
+        est,
+        gross,
+        hit,
+        null,
+        vs_null,
+        vs_mom,
+        pp.alpha,
+        why,
+        excluded,
+        assumed,
+        min_blocks=mb,
     )
+
+
+def reason(edge: bool, est: Estimate, alpha: float, min_blocks: int) -> str:
+    """Why the verdict is what it is, in words."""
+    if edge:
+        return f"both p-values below alpha = {alpha:g}"
+    if (est.value or 0.0) <= 0:
+        return "the mean net return is not positive"
+    if est.blocks < min_blocks:
+        return (
+            f"too few independent blocks to test ({est.blocks} asset × hour blocks; the "
+            f"plan needs {min_blocks})"
+        )
+    return f"not significant at alpha = {alpha:g} (both tests must pass)"
