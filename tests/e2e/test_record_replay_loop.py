@@ -29,6 +29,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dexcex.cli.main import app
+from dexcex.domain import ConfigError
 
 _HOURS = "0.2"  # twelve market minutes: 5-minute outcomes for the first seven
 _SEED = "7"
@@ -67,6 +68,9 @@ def test_paper_record_then_replay_and_export_equal_the_run(
     args = ["paper", "--virtual-hours", _HOURS, "--seed", _SEED, "--no-settle"]
     _ok(runner, [*args, "--record", str(rec), "--db", live_db])
     assert list(rec.glob("events-*.jsonl.zst"))
+    again = runner.invoke(app, [*args, "--record", str(rec), "--db", f"{live_db}.2"])
+    assert isinstance(again.exception, ConfigError), again.output  # one line from `dexcex`
+    assert "already holds recorder files" in str(again.exception)
     live = _export(runner, live_db, tmp_path / "live.csv")
 
     for speed in ("max", "600"):

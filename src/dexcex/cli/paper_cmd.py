@@ -14,7 +14,7 @@ from rich.table import Table
 from dexcex.cli.common import console, err_console, settings_of, with_db
 from dexcex.domain import TradingMode
 from dexcex.execution.report import OriginStats, performance, summary, write_chart
-from dexcex.roots.paper import PaperRunResult, earlier_run, run_paper
+from dexcex.roots.paper import PaperRunResult, earlier_recording, earlier_run, run_paper
 from dexcex.roots.running import open_database
 from dexcex.sim.scenario import load_scenario
 
@@ -45,6 +45,7 @@ def paper(
     started = time.perf_counter()
     try:
         earlier_run(database, sc, virtual_hours)  # before the progress bar: one line
+        earlier_recording(record)
         with Progress(
             TextColumn("[bold]paper trading"),
             BarColumn(),

@@ -26,13 +26,14 @@ from pathlib import Path
 from dexcex.config import Settings
 from dexcex.core import CoreOutput
 from dexcex.domain import ConfigError, SignalStatus
+from dexcex.pipeline.replay import recording_files
 from dexcex.roots.virtual import virtual_engine
 from dexcex.sim.scenario import Scenario
 from dexcex.sim.virtual_source import SimSteps
 from dexcex.sim.world import SimWorld
 from dexcex.store import Database
 
-__all__ = ["PaperRunResult", "run_paper"]
+__all__ = ["PaperRunResult", "earlier_recording", "earlier_run", "run_paper"]
 
 _SETTLE_MS = 3_600_000 + 180_000  # the longest horizon, and a little for the last books
 _PROGRESS_MS = 300_000
@@ -64,6 +65,7 @@ def run_paper(
     """Run ``hours`` of market time (then settle), trading every approved signal; with
     ``record``, every event recorded to that folder."""
     earlier_run(db, scenario, hours)
+    earlier_recording(record)
     return asyncio.run(_paper(settings, scenario, hours, db, progress, settle, record))
 
 
@@ -126,6 +128,16 @@ def earlier_run(db: Database, scenario: Scenario, hours: float) -> None:
             f"the database already holds {n:,} signals of these market hours (an earlier "
             f"paper run of scenario {scenario.name!r}, seed {scenario.seed}): use another "
             "--db or another --seed"
+        )
+
+
+def earlier_recording(folder: Path | None) -> None:
+    """Refuse (``ConfigError``) a recording folder that already holds recorder files: this
+    run's events would be appended to theirs, and a replay would play both."""
+    if folder is not None and folder.is_dir() and recording_files([folder]):
+        raise ConfigError(
+            f"{folder} already holds recorder files (an earlier run's): record to an empty "
+            "or new folder"
         )
 
 
