@@ -13,10 +13,10 @@ from dexcex.domain import TradingMode
 from dexcex.roots.running import running_pipeline
 from tests.waiting import until
 
-SPEED = 20.0  # 30 market minutes in 90 s: enough for the baselines to form and signals
-# A stale bound is in market time: at 20x, one wall second of a starved process (a busy
-# machine) is 20 s of silence. Bounds that tolerate a few wall seconds of that keep this
-# test about execution, not about a machine too slow for 20x.
+SPEED = 10.0  # the demo's world trades within its first market minute: a few wall seconds
+# A stale bound is in market time: at 10x, one wall second of a starved process (a busy
+# machine) is 10 s of silence. Bounds that tolerate a few wall seconds of that keep this
+# test about execution, not about a machine too slow for 10x.
 _STALL_S = 8.0
 
 
@@ -28,6 +28,7 @@ async def test_the_running_engine_paper_trades_and_labels(tmp_path: Path) -> Non
     p = base.pipeline
     tolerant = {
         "sim_speed": SPEED,
+        "sim_scenario": "demo",
         "stale_book_s": max(p.stale_book_s, _STALL_S * SPEED),
         "stale_trades_s": max(p.stale_trades_s, _STALL_S * SPEED),
         "stale_dex_ws_s": max(p.stale_dex_ws_s, _STALL_S * SPEED),

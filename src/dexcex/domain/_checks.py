@@ -18,7 +18,12 @@ def _fail(owner: str, field: str, value: object, why: str) -> DomainValidationEr
     return DomainValidationError(f"{owner}.{field}={value!r}: {why}")
 
 
+_INF = math.inf
+
+
 def check_finite(owner: str, field: str, value: float) -> None:
+    if value.__class__ is float and -_INF < value < _INF:  # the common case, first
+        return
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise _fail(owner, field, value, "must be a number")
     if not math.isfinite(value):
@@ -26,6 +31,8 @@ def check_finite(owner: str, field: str, value: float) -> None:
 
 
 def check_positive(owner: str, field: str, value: float | Decimal) -> None:
+    if value.__class__ is float and 0.0 < value < _INF:  # NaN fails both comparisons
+        return
     if isinstance(value, Decimal):
         if not value.is_finite() or value <= 0:
             raise _fail(owner, field, value, "must be a finite number > 0")

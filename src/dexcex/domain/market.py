@@ -13,6 +13,7 @@ Units and conventions (converted once, at the edge in ``sources/`` and ``venues/
 
 from __future__ import annotations
 
+import math
 from typing import Self
 
 import msgspec
@@ -26,6 +27,8 @@ from dexcex.domain._checks import (
 )
 from dexcex.domain.enums import Chain, Side, VenueId
 from dexcex.domain.errors import DomainValidationError
+
+_INF = math.inf
 
 __all__ = [
     "BookLevel",
@@ -200,8 +203,12 @@ class BookLevel(msgspec.Struct, frozen=True, gc=False, array_like=True):
     size: float
 
     def __post_init__(self) -> None:
-        check_positive("BookLevel", "price", self.price)
-        check_positive("BookLevel", "size", self.size)
+        p, s = self.price, self.size
+        # a book carries hundreds of levels a second: the common case without two calls
+        if p.__class__ is float and s.__class__ is float and 0.0 < p < _INF and 0.0 < s < _INF:
+            return
+        check_positive("BookLevel", "price", p)
+        check_positive("BookLevel", "size", s)
 
 
 class OrderBook(msgspec.Struct, frozen=True, gc=False, tag="order_book"):
