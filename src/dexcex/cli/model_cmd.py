@@ -13,7 +13,7 @@ from dexcex.roots.running import open_database
 app = typer.Typer(help="Models learnt from the labelled dataset.", no_args_is_help=True)
 
 
-def _rows(
+def rows_of(
     ctx: typer.Context, dataset: Path | None, db: str | None
 ) -> tuple[list[dict[str, Any]], str]:
     from dexcex.models.data import read_dataset, rows_of_db
@@ -53,7 +53,7 @@ def train(
 
     if learner not in ("lgbm", "logistic"):
         raise typer.BadParameter("lgbm or logistic", param_hint="--learner")
-    rows, digest = _rows(ctx, dataset, db)
+    rows, digest = rows_of(ctx, dataset, db)
     cfg = TrainConfig(
         target=target,
         feature_set=features,
@@ -211,64 +211,6 @@ def compare(
     for line in res.lines():
         console.print(line, highlight=False)
     console.print(f"plan sha256 {p.sha256[:12]}…")
-
-
-def fit_rule(
-    ctx: typer.Context,
-    dataset: Path | None = typer.Option(None, "--dataset", help="An exported dataset file."),
-    db: str | None = typer.Option(None, "--db", help="Database to read (default: the configured)."),
-    horizon: str = typer.Option("5m", "--horizon", help="30s … 60m."),
-    folds: int = typer.Option(4, "--folds", min=2, max=20),
-    l2: float = typer.Option(0.01, "--l2", min=0.0, help="L2 penalty on the weights."),
-    out: Path = typer.Option(Path("report/rule"), "--out", help="Folder for the weights."),
-) -> None:
-    """Re-fit the confidence logistic's weights (all ≥ 0) on labelled signals, judged on
-    purged walk-forward folds against the weights in force; writes weights.toml (for
-    `[core.signals.weights]`) and provenance.json."""
-    import json
-
-    from dexcex.models.data import frame_of
-    from dexcex.models.rule_fit import fit_rule as fit
-    from dexcex.models.service import code_version
-
-    rows, digest = _rows(ctx, dataset, db)
-    fr = frame_of(rows, f"label_{horizon}", "scores", digest)
-    current = settings_of(ctx).core.signals.weights
-    res = fit(fr, current, folds=folds, l2=l2)
-    out.mkdir(parents=True, exist_ok=True)
-    toml = "\n".join(
-        [
-            f"# dexcex fit-rule: data sha256 {digest}, {res.rows:,} signals at {horizon}, "
-            f"l2 {l2:g}; provenance.json beside this file",
-            "[core.signals.weights]",
-            *[f"{k} = {v}" for k, v in res.weights.items()],
-            "",
-        ]
-    )
-    (out / "weights.toml").write_text(toml, encoding="utf-8")
-    prov = {
-        "data_sha256": digest,
-        "rows": res.rows,
-        "horizon": horizon,
-        "target": "direction hit (gross return > 0; flat left out)",
-        "l2": l2,
-        "code": code_version(),
-        "current": current.model_dump(),
-        "fitted": res.weights,
-        "folds": res.folds,
-    }
-    (out / "provenance.json").write_text(json.dumps(prov, indent=2), encoding="utf-8")
-    console.print(f"weights: {res.weights}")
-    for f in res.folds:
-        g = f["brier_gain"]
-        ci = g["ci"]
-        console.print(
-            f"  fold {f['index']}: Brier {f['brier_refit']:.4f} refit vs "
-            f"{f['brier_current']:.4f} in force; gain {g['value']:+.4f} "
-            + (f"[{ci[0]:+.4f}, {ci[1]:+.4f}]" if ci else "[no CI]"),
-            highlight=False,
-        )
-    console.print(f"wrote {out / 'weights.toml'} and {out / 'provenance.json'}")
 
 
 @app.command("resume")
