@@ -28,14 +28,40 @@ def rows_of(
     return rows_of_db(signals)
 
 
+def _check_learner(target: str, learner: str, register: bool | None) -> bool:
+    """Whether ``target`` is a regression; a learner or --register it cannot take refused."""
+    from dexcex.models.data import is_regression
+
+    try:
+        regression = is_regression(target)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--target") from None
+    allowed = ("lgbm", "ridge") if regression else ("lgbm", "logistic")
+    if learner not in allowed:
+        raise typer.BadParameter(" or ".join(allowed), param_hint="--learner")
+    if regression and register:
+        raise typer.BadParameter(
+            "a net-return regression is judged on its card only; the registry serves classifiers",
+            param_hint="--register",
+        )
+    return regression
+
+
 @app.command("train")
 def train(
     ctx: typer.Context,
     dataset: Path | None = typer.Option(None, "--dataset", help="An exported dataset file."),
     db: str | None = typer.Option(None, "--db", help="Database to read (default: the configured)."),
-    target: str = typer.Option("label_5m", "--target", help="label_30s … label_60m."),
+    target: str = typer.Option(
+        "label_5m",
+        "--target",
+        help="label_30s … label_60m (a classifier), or net_30s … net_60m (the net return "
+        "after costs in bps: a regression).",
+    ),
     features: str = typer.Option("dex", "--features", help="dex (all) or scores (the rule's)."),
-    learner: str = typer.Option("lgbm", "--learner", help="lgbm or logistic: the one kept."),
+    learner: str = typer.Option(
+        "lgbm", "--learner", help="The one kept: lgbm, or the baseline (logistic; ridge)."
+    ),
     folds: int = typer.Option(4, "--folds", min=2, max=20),
     calibration: str = typer.Option("isotonic", "--calibration", help="isotonic or platt."),
     seed: int = typer.Option(0, "--seed"),
@@ -46,13 +72,13 @@ def train(
         help="Add the model to the registry (default: when a database is read or given).",
     ),
 ) -> None:
-    """Walk-forward training of LightGBM, a logistic baseline and the hand-set rule,
-    calibrated on unseen folds; writes a model card (JSON, Markdown, PNGs)."""
+    """Walk-forward training of LightGBM, a linear baseline and the hand-set rule (for a
+    label: classifiers calibrated on unseen folds; for net_<h>: regressions of the net
+    return); writes a model card (JSON, Markdown, PNGs)."""
     from dexcex.models.service import train_and_write
     from dexcex.models.train import TrainConfig
 
-    if learner not in ("lgbm", "logistic"):
-        raise typer.BadParameter("lgbm or logistic", param_hint="--learner")
+    regression = _check_learner(target, learner, register)
     rows, digest = rows_of(ctx, dataset, db)
     cfg = TrainConfig(
         target=target,
@@ -71,7 +97,8 @@ def train(
     for line in card["verdict"]:
         console.print(f"  {line}", highlight=False)
     console.print(f"card: {out.folder / 'card.json'} (and card.md, PNGs)")
-    if register if register is not None else (dataset is None or db is not None):
+    default = (dataset is None or db is not None) and not regression
+    if register if register is not None else default:
         from dexcex.models.service import register as add
 
         database = open_database(with_db(settings_of(ctx), db))
