@@ -38,8 +38,8 @@ def fit_rule(
     out: Path = typer.Option(Path("report/rule"), "--out", help="Folder for the weights."),
 ) -> None:
     """Re-fit the confidence logistic's weights (all ≥ 0) on labelled signals, judged on
-    purged walk-forward folds against the weights in force; writes weights.toml (for
-    `[core.signals.weights]`) and provenance.json. With --scenario it first collects its
+    purged walk-forward folds against the weights in force; writes weights.toml (the
+    core.signals.weights table of a configuration) and provenance.json. With --scenario it first collects its
     own data (a seeded paper run, in virtual time) and writes it as input.parquet."""
     from dexcex.models.data import frame_of
     from dexcex.models.rule_fit import fit_rule as fit
