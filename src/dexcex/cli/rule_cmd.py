@@ -39,8 +39,9 @@ def fit_rule(
 ) -> None:
     """Re-fit the confidence logistic's weights (all ≥ 0) on labelled signals, judged on
     purged walk-forward folds against the weights in force; writes weights.toml (the
-    core.signals.weights table of a configuration) and provenance.json. With --scenario it first collects its
-    own data (a seeded paper run, in virtual time) and writes it as input.parquet."""
+    core.signals.weights table of a configuration) and provenance.json. With --scenario
+    it first collects its own data (a seeded paper run, in virtual time) and writes it as
+    input.parquet."""
     from dexcex.models.data import frame_of
     from dexcex.models.rule_fit import fit_rule as fit
     from dexcex.models.service import code_version
