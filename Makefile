@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench chaos lint format soak load venv lock clean evaluate-null
+.PHONY: demo test bench chaos lint format soak load venv lock clean evaluate-null rule-weights
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "dexcex needs Python 3.11 or newer")'
@@ -52,6 +52,13 @@ load: $(STAMP)
 # The no-edge-in-noise check at length: 100 seeds of two virtual hours each (~15 min).
 evaluate-null: $(STAMP)
 	DEXCEX_NULL_SEEDS=100 DEXCEX_NULL_MINUTES=120 $(BIN)/pytest -q -p no:randomly tests/evaluation/test_no_edge_in_noise.py
+
+# The confidence weights the engine ships with (src/dexcex/config/rule_fit/): fit-rule on
+# 24 market hours of the realistic scenario, seed 7, that it collects itself under the
+# pinned collect.toml (~10 min). tests/models/test_rule_defaults.py holds the files to it.
+rule-weights: $(STAMP)
+	$(BIN)/dexcex --config src/dexcex/config/rule_fit/collect.toml fit-rule --scenario realistic \
+		--seed 7 --virtual-hours 24 --horizon 5m --folds 4 --l2 0.01 --out src/dexcex/config/rule_fit
 
 # Re-resolve every pinned dependency into constraints.txt (run after editing pyproject.toml).
 lock:

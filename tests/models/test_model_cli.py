@@ -25,6 +25,7 @@ def test_train_writes_a_card(tmp_path: Path, fmt: str) -> None:
     assert card["data"]["rows"] == 1_500 and len(card["data"]["sha256"]) == 64
     assert card["features"][-1] == "direction" and "imbalance_z" in card["features"]
     assert "commit" in card["code"] or "dexcex" in card["code"]
+    assert card["serving"]["inference"].startswith("LightGBM C API single-row fast path")
     for k in ("lgbm", "logistic", "rule"):
         assert card["evidence"][k]["ci"] is not None
     assert any("beats rule" in line for line in card["verdict"])

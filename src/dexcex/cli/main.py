@@ -27,6 +27,7 @@ from dexcex.cli import (
     model_cmd,
     paper_cmd,
     replay_cmd,
+    rule_cmd,
     run_cmd,
     sim_cmd,
     sweep_cmd,
@@ -57,7 +58,7 @@ app.command("export")(export_cmd.export)
 app.command("report")(paper_cmd.report)
 app.command("kill")(kill_cmd.kill)
 app.command("doctor")(doctor_cmd.doctor)
-app.command("fit-rule")(model_cmd.fit_rule)
+app.command("fit-rule")(rule_cmd.fit_rule)
 
 
 # Commands that run until stopped keep the stop latch (``dexcex.stopping``): a signal

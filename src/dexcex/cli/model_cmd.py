@@ -13,7 +13,7 @@ from dexcex.roots.running import open_database
 app = typer.Typer(help="Models learnt from the labelled dataset.", no_args_is_help=True)
 
 
-def _rows(
+def rows_of(
     ctx: typer.Context, dataset: Path | None, db: str | None
 ) -> tuple[list[dict[str, Any]], str]:
     from dexcex.models.data import read_dataset, rows_of_db
@@ -28,14 +28,40 @@ def _rows(
     return rows_of_db(signals)
 
 
+def _check_learner(target: str, learner: str, register: bool | None) -> bool:
+    """Whether ``target`` is a regression; a learner or --register it cannot take refused."""
+    from dexcex.models.data import is_regression
+
+    try:
+        regression = is_regression(target)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--target") from None
+    allowed = ("lgbm", "ridge") if regression else ("lgbm", "logistic")
+    if learner not in allowed:
+        raise typer.BadParameter(" or ".join(allowed), param_hint="--learner")
+    if regression and register:
+        raise typer.BadParameter(
+            "a net-return regression is judged on its card only; the registry serves classifiers",
+            param_hint="--register",
+        )
+    return regression
+
+
 @app.command("train")
 def train(
     ctx: typer.Context,
     dataset: Path | None = typer.Option(None, "--dataset", help="An exported dataset file."),
     db: str | None = typer.Option(None, "--db", help="Database to read (default: the configured)."),
-    target: str = typer.Option("label_5m", "--target", help="label_30s … label_60m."),
+    target: str = typer.Option(
+        "label_5m",
+        "--target",
+        help="label_30s … label_60m (a classifier), or net_30s … net_60m (the net return "
+        "after costs in bps: a regression).",
+    ),
     features: str = typer.Option("dex", "--features", help="dex (all) or scores (the rule's)."),
-    learner: str = typer.Option("lgbm", "--learner", help="lgbm or logistic: the one kept."),
+    learner: str = typer.Option(
+        "lgbm", "--learner", help="The one kept: lgbm, or the baseline (logistic; ridge)."
+    ),
     folds: int = typer.Option(4, "--folds", min=2, max=20),
     calibration: str = typer.Option("isotonic", "--calibration", help="isotonic or platt."),
     seed: int = typer.Option(0, "--seed"),
@@ -46,14 +72,14 @@ def train(
         help="Add the model to the registry (default: when a database is read or given).",
     ),
 ) -> None:
-    """Walk-forward training of LightGBM, a logistic baseline and the hand-set rule,
-    calibrated on unseen folds; writes a model card (JSON, Markdown, PNGs)."""
+    """Walk-forward training of LightGBM, a linear baseline and the hand-set rule (for a
+    label: classifiers calibrated on unseen folds; for net_<h>: regressions of the net
+    return); writes a model card (JSON, Markdown, PNGs)."""
     from dexcex.models.service import train_and_write
     from dexcex.models.train import TrainConfig
 
-    if learner not in ("lgbm", "logistic"):
-        raise typer.BadParameter("lgbm or logistic", param_hint="--learner")
-    rows, digest = _rows(ctx, dataset, db)
+    regression = _check_learner(target, learner, register)
+    rows, digest = rows_of(ctx, dataset, db)
     cfg = TrainConfig(
         target=target,
         feature_set=features,
@@ -71,7 +97,8 @@ def train(
     for line in card["verdict"]:
         console.print(f"  {line}", highlight=False)
     console.print(f"card: {out.folder / 'card.json'} (and card.md, PNGs)")
-    if register if register is not None else (dataset is None or db is not None):
+    default = (dataset is None or db is not None) and not regression
+    if register if register is not None else default:
         from dexcex.models.service import register as add
 
         database = open_database(with_db(settings_of(ctx), db))
@@ -211,64 +238,6 @@ def compare(
     for line in res.lines():
         console.print(line, highlight=False)
     console.print(f"plan sha256 {p.sha256[:12]}…")
-
-
-def fit_rule(
-    ctx: typer.Context,
-    dataset: Path | None = typer.Option(None, "--dataset", help="An exported dataset file."),
-    db: str | None = typer.Option(None, "--db", help="Database to read (default: the configured)."),
-    horizon: str = typer.Option("5m", "--horizon", help="30s … 60m."),
-    folds: int = typer.Option(4, "--folds", min=2, max=20),
-    l2: float = typer.Option(0.01, "--l2", min=0.0, help="L2 penalty on the weights."),
-    out: Path = typer.Option(Path("report/rule"), "--out", help="Folder for the weights."),
-) -> None:
-    """Re-fit the confidence logistic's weights (all ≥ 0) on labelled signals, judged on
-    purged walk-forward folds against the weights in force; writes weights.toml (for
-    `[core.signals.weights]`) and provenance.json."""
-    import json
-
-    from dexcex.models.data import frame_of
-    from dexcex.models.rule_fit import fit_rule as fit
-    from dexcex.models.service import code_version
-
-    rows, digest = _rows(ctx, dataset, db)
-    fr = frame_of(rows, f"label_{horizon}", "scores", digest)
-    current = settings_of(ctx).core.signals.weights
-    res = fit(fr, current, folds=folds, l2=l2)
-    out.mkdir(parents=True, exist_ok=True)
-    toml = "\n".join(
-        [
-            f"# dexcex fit-rule: data sha256 {digest}, {res.rows:,} signals at {horizon}, "
-            f"l2 {l2:g}; provenance.json beside this file",
-            "[core.signals.weights]",
-            *[f"{k} = {v}" for k, v in res.weights.items()],
-            "",
-        ]
-    )
-    (out / "weights.toml").write_text(toml, encoding="utf-8")
-    prov = {
-        "data_sha256": digest,
-        "rows": res.rows,
-        "horizon": horizon,
-        "target": "direction hit (gross return > 0; flat left out)",
-        "l2": l2,
-        "code": code_version(),
-        "current": current.model_dump(),
-        "fitted": res.weights,
-        "folds": res.folds,
-    }
-    (out / "provenance.json").write_text(json.dumps(prov, indent=2), encoding="utf-8")
-    console.print(f"weights: {res.weights}")
-    for f in res.folds:
-        g = f["brier_gain"]
-        ci = g["ci"]
-        console.print(
-            f"  fold {f['index']}: Brier {f['brier_refit']:.4f} refit vs "
-            f"{f['brier_current']:.4f} in force; gain {g['value']:+.4f} "
-            + (f"[{ci[0]:+.4f}, {ci[1]:+.4f}]" if ci else "[no CI]"),
-            highlight=False,
-        )
-    console.print(f"wrote {out / 'weights.toml'} and {out / 'provenance.json'}")
 
 
 @app.command("resume")

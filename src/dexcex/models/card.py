@@ -14,6 +14,14 @@ from dexcex.models.train import TrainConfig, Trained
 __all__ = ["build_card", "verdict_lines", "write_card"]
 
 
+_INFERENCE = {
+    "lgbm": "LightGBM C API single-row fast path (LGBM_BoosterPredictForMatSingleRowFast); "
+    "Treelite is measured beside it in make bench but not served: a compiled model is "
+    "native code, not the plain data a model file must be (docs/models.md, Serving)",
+    "logistic": "a dot product in plain Python",
+}
+
+
 def _utc(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat()
 
@@ -52,7 +60,11 @@ def build_card(
         "out_of_sample": t.oos,
         "comparisons": t.comparisons,
         "evidence": t.evidence,
-        "serving": {"top_decile_raw_cut": t.cut, "calibration": t.calibrator.kind},
+        "serving": {
+            "top_decile_raw_cut": t.cut,
+            "calibration": t.calibrator.kind,
+            "inference": _INFERENCE[cfg.learner],
+        },
         "importance": dict(sorted(t.importance.items(), key=lambda kv: -kv[1])),
     }
     card["verdict"] = verdict_lines(card)

@@ -23,7 +23,15 @@ from dexcex.domain import DexcexError
 from dexcex.labeling.outcomes import HORIZONS
 from dexcex.models.features import direction_sign, feature_names, row_features, vector
 
-__all__ = ["Frame", "TooFewRows", "frame_of", "read_dataset", "rows_of_db", "target_horizon"]
+__all__ = [
+    "Frame",
+    "TooFewRows",
+    "frame_of",
+    "is_regression",
+    "read_dataset",
+    "rows_of_db",
+    "target_horizon",
+]
 
 F = npt.NDArray[np.float64]
 _TYPES = {c.name: c.type for c in BASE + OUTCOMES}
@@ -43,7 +51,7 @@ class Frame:
     names: list[str]  # the model's inputs, in column order of ``x``
     x: F
     y: F  # the label, 0 or 1
-    net: F  # net return at the target horizon, bps
+    net: F  # net return at the target horizon, bps (a regression's target)
     ret: F  # gross return in the signal's direction at the target horizon, bps
     rule: F  # the hand-set rule's confidence, as stored
     horizon: str
@@ -71,11 +79,20 @@ class Frame:
 
 
 def target_horizon(target: str) -> str:
-    """``label_5m`` → ``5m`` (the only targets: a label at one of the horizons)."""
-    h = target.removeprefix("label_")
-    if not target.startswith("label_") or h not in HORIZONS:
-        raise ValueError(f"unknown target {target!r}: one of label_{', label_'.join(HORIZONS)}")
+    """``label_5m`` (the label: profitable after costs) or ``net_5m`` (the net return
+    after costs, bps: a regression) → ``5m``."""
+    h = target.removeprefix("label_").removeprefix("net_").removesuffix("_bps")
+    if not target.startswith(("label_", "net_")) or h not in HORIZONS:
+        raise ValueError(
+            f"unknown target {target!r}: label_<h> or net_<h> for h in {', '.join(HORIZONS)}"
+        )
     return h
+
+
+def is_regression(target: str) -> bool:
+    """A net-return target (``net_5m``) rather than a label."""
+    target_horizon(target)
+    return target.startswith("net_")
 
 
 def read_dataset(path: Path) -> tuple[list[dict[str, Any]], str]:
@@ -125,7 +142,7 @@ def frame_of(
     dropped: dict[str, int] = {}
     keep: list[dict[str, Any]] = []
     for r in rows:
-        why = _left_out(r, target, h)
+        why = _left_out(r, f"label_{h}", h)
         if why is None:
             keep.append(r)
         else:
@@ -146,7 +163,7 @@ def frame_of(
         assets=[r["asset_id"] for r in keep],
         names=names,
         x=x,
-        y=np.array([1.0 if r[target] else 0.0 for r in keep]),
+        y=np.array([1.0 if r[f"label_{h}"] else 0.0 for r in keep]),
         net=np.array([r[f"net_{h}_bps"] for r in keep], dtype=np.float64),
         ret=np.array([r[f"ret_{h}_bps"] for r in keep], dtype=np.float64),
         rule=np.array([r["confidence"] for r in keep], dtype=np.float64),

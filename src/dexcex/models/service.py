@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from dexcex import __version__
+from dexcex.domain import DexcexError
 from dexcex.models.card import build_card, write_card
-from dexcex.models.data import frame_of
+from dexcex.models.data import frame_of, is_regression
 from dexcex.models.drift import reference_of
 from dexcex.models.registry import load_payload, save_payload
 from dexcex.models.serving import ModelScorer, scorer_of
@@ -33,7 +34,7 @@ __all__ = [
 class TrainOutput:
     card: dict[str, Any]
     folder: Path
-    trained: Trained
+    trained: Trained | None  # None for a regression: judged on its card, never served
 
 
 def code_version() -> dict[str, str]:
@@ -63,14 +64,23 @@ def _git(git: str, cwd: Path, *args: str) -> str:
 def train_and_write(
     rows: list[dict[str, Any]], data_hash: str, cfg: TrainConfig, report: Path
 ) -> TrainOutput:
-    """Train on ``rows`` (the export's), write the card under ``report/models/<id>/``."""
+    """Train on ``rows`` (the export's), write the card under ``report/models/<id>/``: a
+    classifier for a label target, a regression for a net-return one (``net_5m``)."""
     fr = frame_of(rows, cfg.target, cfg.feature_set, data_hash)
-    trained = train(fr, cfg)
     created = int(time.time() * 1000)
     stamp = datetime.fromtimestamp(created / 1000, UTC).strftime("%Y%m%dT%H%M%S")
     model_id = f"{cfg.learner}-{cfg.target.removeprefix('label_')}-{stamp}-{data_hash[:8]}"
-    card = build_card(trained, cfg, model_id, created, code_version())
     folder = report / "models" / model_id
+    if is_regression(cfg.target):
+        from dexcex.models.regress import train_regression
+        from dexcex.models.regress_card import build_regression_card, write_regression_card
+
+        reg = train_regression(fr, cfg)
+        card = build_regression_card(reg, cfg, model_id, created, code_version())
+        write_regression_card(card, reg, folder)
+        return TrainOutput(card, folder, None)
+    trained = train(fr, cfg)
+    card = build_card(trained, cfg, model_id, created, code_version())
     write_card(card, trained, folder)
     return TrainOutput(card, folder, trained)
 
@@ -98,6 +108,11 @@ def payload_of(card: dict[str, Any], trained: Trained) -> dict[str, Any]:
 
 def register(models: ModelStore, out: TrainOutput) -> ModelRecord:
     """Write the model file beside its card and add it to the registry as a candidate."""
+    if out.trained is None:
+        raise DexcexError(
+            f"{out.card['id']}: a net-return regression is judged on its card only; the "
+            "registry serves classifiers (train with --target label_<h> to register)"
+        )
     path = (out.folder / "model.skops").resolve()
     digest = save_payload(payload_of(out.card, out.trained), path)
     now = int(time.time() * 1000)
