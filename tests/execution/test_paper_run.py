@@ -99,7 +99,7 @@ def test_dataset_export_explains_every_null(
 def test_cli_paper_report_dataset(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
     runner = CliRunner()
-    res = runner.invoke(app, ["paper", "--virtual-hours", "0.2", "--db", url])
+    res = runner.invoke(app, ["paper", "--virtual-hours", "0.2", "--no-settle", "--db", url])
     assert res.exit_code == 0, res.output
     assert "labeled" in res.output
     res = runner.invoke(app, ["report", "--db", url, "--out", str(tmp_path / "rep")])
