@@ -184,7 +184,13 @@ class Core:
             return None
         buy = ev.side is _BUY
         ts, usd, price, trader = ev.ts_event, ev.usd_value, ev.price_usd, ev.trader
-        reverting = self._reverting(st, buy)
+        # reverting: this trade pulled a DEX price that sat away from the CEX mid back
+        # towards it (selling a rich DEX or buying a cheap one)
+        mid, dex = st.cex_mid, st.dex_price
+        reverting = False
+        if mid is not None and dex is not None:
+            dev = dex / mid - 1.0
+            reverting = not abs(dev) * 1e4 < self._revert_bps and (dev > 0) != buy
         if not st.flow.add(ts, ev.pool, buy, ev.base_amount, usd, trader, ev.tx_id, reverting):
             self.counters["swap_rejected"] += 1
             return None
@@ -196,16 +202,6 @@ class Core:
         if not direction:
             return None
         return self._signal(st, direction, ts, ev.ts_recv, ev.source, ev.pool)
-
-    def _reverting(self, st: _Asset, buy: bool) -> bool:
-        """Did this trade pull a DEX price that sat away from the CEX mid back towards it?"""
-        mid, dex = st.cex_mid, st.dex_price
-        if mid is None or dex is None:
-            return False
-        dev = dex / mid - 1.0
-        if abs(dev) * 1e4 < self._revert_bps:
-            return False
-        return (dev > 0) != buy  # selling a rich DEX or buying a cheap one
 
     def on_flow_delta(self, ev: DexFlowDelta) -> CoreOutput | None:
         st = self._assets.get(ev.asset_id)
