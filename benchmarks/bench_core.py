@@ -1,6 +1,12 @@
 """Core budgets on the shared reference stream (1,000,000 taker trades, seed 42, 10
-instruments): throughput of ``Core.on_event`` on one core (target ≥ 200,000 events/s) and
-per-event tick → signal latency (target p99 < 1 ms).
+instruments), all in one process so the machine's noise hits them alike:
+
+- **throughput** of ``Core.on_event`` on one core, as a ratio to *the floor* — a bare
+  Python loop that keeps only a 30 s buy/sell imbalance per instrument over the same
+  events, timed right before and after the core (target ≥ 0.5 with the default
+  settings, ≥ 0.4 with the trigger relaxed, where the signal path runs);
+- **latency**: per-event p99 < 20 µs, and p99 < 500 µs over the events that produce a
+  signal (scoring, book walk, risk decision).
 
 Each row becomes a ``DexSwap`` of its instrument's pool; a synthetic CEX book around the
 last price is interleaved once a second per instrument (the core needs one to score and
@@ -13,7 +19,9 @@ from __future__ import annotations
 import importlib.util
 import statistics
 import time
+from collections import deque
 from pathlib import Path
+from typing import Any
 
 from benchmarks import reference_stream
 from benchmarks.targets import check
@@ -35,8 +43,10 @@ from dexcex.domain import (
 )
 from dexcex.sim.market.ids import address
 
-TARGET_EVENTS_PER_S = 200_000
-TARGET_P99_US = 1000.0
+TARGET_RATIO = {"default settings": 0.5, "intensity ≥ 0.5": 0.4}
+TARGET_P99_US = 20.0
+TARGET_SIGNAL_P99_US = 500.0
+FLOOR_SPAN_MS = 30_000
 ROWS = 1_000_000
 SEED = 42
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "bench" / "reference_stream.py"
@@ -117,6 +127,65 @@ def _check_copy() -> None:
         raise SystemExit("benchmarks/reference_stream.py differs from the shared generator")
 
 
+def relaxed() -> CoreSettings:
+    """The stream's one-sided bursts keep the trade rate: with the default intensity
+    threshold (×2 the baseline volume) they never trigger. This configuration triggers on
+    imbalance alone, so the signal path (scoring, book walk, risk) runs."""
+    d = CoreSettings()
+    of = d.analytics.orderflow.model_copy(update={"intensity_threshold": 0.5})
+    return d.model_copy(update={"analytics": d.analytics.model_copy(update={"orderflow": of})})
+
+
+def floor_rate(events: list[MarketEvent]) -> float:
+    """Events/s of the floor: per instrument, a 30 s window of (ts, USD, buy) and its buy
+    and sell sums, the imbalance after every swap — nothing else. Books are skipped."""
+    state: dict[str, list[Any]] = {}
+    buy_side = Side.BUY
+    imbalance = 0.0
+    started = time.perf_counter()
+    for ev in events:
+        if ev.__class__ is not DexSwap:
+            continue
+        s = state.get(ev.asset_id)
+        if s is None:
+            s = state[ev.asset_id] = [deque(), 0.0, 0.0]
+        q = s[0]
+        ts, usd, buy = ev.ts_event, ev.usd_value, ev.side is buy_side
+        q.append((ts, usd, buy))
+        if buy:
+            s[1] += usd
+        else:
+            s[2] += usd
+        cutoff = ts - FLOOR_SPAN_MS
+        while q[0][0] <= cutoff:
+            _, u, b = q.popleft()
+            if b:
+                s[1] -= u
+            else:
+                s[2] -= u
+        tot = s[1] + s[2]
+        imbalance = (s[1] - s[2]) / tot if tot > 0 else 0.0
+    elapsed = time.perf_counter() - started
+    assert -1.0 <= imbalance <= 1.0
+    return len(events) / elapsed
+
+
+def core_rate(
+    assets: list[Asset], events: list[MarketEvent], settings: CoreSettings
+) -> tuple[float, int]:
+    """(events/s of ``Core.on_event`` on a fresh core, signals)."""
+    clock = ManualClock(0)
+    core = Core(assets, settings, clock)
+    on_event, set_clock = core.on_event, clock.set
+    started = time.perf_counter()
+    out = 0
+    for ev in events:
+        set_clock(ev.ts_event)
+        if on_event(ev) is not None:
+            out += 1
+    return len(events) / (time.perf_counter() - started), out
+
+
 def run() -> None:
     _check_copy()
     t0 = time.perf_counter()
@@ -125,42 +194,30 @@ def run() -> None:
     print(
         f"built {swaps:,} swaps + {len(events) - swaps:,} books in {time.perf_counter() - t0:.1f} s"
     )
-
-    # The stream's one-sided bursts keep the trade rate: with the default intensity
-    # threshold (×2 the baseline volume) they never trigger. A second configuration
-    # triggers on imbalance alone so the signal path (scoring, book walk, risk) is timed.
-    default = CoreSettings()
-    of = default.analytics.orderflow.model_copy(update={"intensity_threshold": 0.5})
-    relaxed = default.model_copy(
-        update={"analytics": default.analytics.model_copy(update={"orderflow": of})}
-    )
-    for name, settings in (("default settings", default), ("intensity ≥ 0.5", relaxed)):
+    for name, settings in (("default settings", CoreSettings()), ("intensity ≥ 0.5", relaxed())):
         _throughput(name, assets, events, settings)
-    _latency(assets, events, relaxed)
+    _latency(assets, events, relaxed())
 
 
 def _throughput(
     name: str, assets: list[Asset], events: list[MarketEvent], settings: CoreSettings
 ) -> None:
-    best = 0.0
+    """Floor, core, floor, core, floor, core, floor: best core ÷ best floor around it."""
+    floors = [floor_rate(events)]
+    cores: list[float] = []
     signals = 0
     for _ in range(3):
-        clock = ManualClock(0)
-        core = Core(assets, settings, clock)
-        on_event, set_clock = core.on_event, clock.set
-        started = time.perf_counter()
-        out = 0
-        for ev in events:
-            set_clock(ev.ts_event)
-            if on_event(ev) is not None:
-                out += 1
-        best = max(best, len(events) / (time.perf_counter() - started))
-        signals = out
+        rate, signals = core_rate(assets, events, settings)
+        cores.append(rate)
+        floors.append(floor_rate(events))
+    best, floor = max(cores), max(floors)
+    ratio, target = best / floor, TARGET_RATIO[name]
     print(
         f"throughput, {name}: {len(events):,} events, {signals:,} signals; best of 3: "
-        f"{best:,.0f} events/s (target {TARGET_EVENTS_PER_S:,}; "
-        f"ratio {best / TARGET_EVENTS_PER_S:.2f}; "
-        f"{check(f'core throughput, {name}', best >= TARGET_EVENTS_PER_S)})",
+        f"{best:,.0f} events/s (runs {', '.join(f'{c:,.0f}' for c in cores)}); floor "
+        f"{floor:,.0f} events/s (runs {', '.join(f'{f:,.0f}' for f in floors)}); "
+        f"ratio to the floor {ratio:.2f} (target ≥ {target}; "
+        f"{check(f'core ÷ floor, {name}', ratio >= target)})",
         flush=True,
     )
 
@@ -184,12 +241,12 @@ def _latency(assets: list[Asset], events: list[MarketEvent], settings: CoreSetti
         f"latency per event, intensity ≥ 0.5 (event in → readings, and where it triggers the "
         f"signal and risk decision out): p50 {q[49]:.1f} µs, p99 {q[98]:.1f} µs, "
         f"max {max(lat):,.0f} µs (target p99 < {TARGET_P99_US:.0f} µs; "
-        f"ratio {TARGET_P99_US / q[98]:.0f}x under; "
         f"{check('core latency p99', q[98] < TARGET_P99_US)})"
     )
-    if len(sig_lat) >= 2:
-        qs = statistics.quantiles(sig_lat, n=100)
-        print(
-            f"latency of the {len(sig_lat):,} events that produced a signal: "
-            f"p50 {qs[49]:.1f} µs, p99 {qs[98]:.1f} µs (ratio {TARGET_P99_US / qs[98]:.0f}x under)"
-        )
+    ok = len(sig_lat) >= 2
+    qs = statistics.quantiles(sig_lat, n=100) if ok else [float("nan")] * 99
+    print(
+        f"latency of the {len(sig_lat):,} events that produced a signal: "
+        f"p50 {qs[49]:.1f} µs, p99 {qs[98]:.1f} µs (target p99 < {TARGET_SIGNAL_P99_US:.0f} µs; "
+        f"{check('signal path p99', ok and qs[98] < TARGET_SIGNAL_P99_US)})"
+    )

@@ -49,6 +49,7 @@ from dexcex.signals.engine import SignalEngine, Trigger
 __all__ = ["AssetView", "Core", "CoreOutput"]
 
 _SWAPS_SHADOW_MS = 60_000  # DexScreener flow is ignored this long after a Birdeye swap
+_BUY = Side.BUY
 
 
 class CoreOutput(msgspec.Struct, frozen=True):
@@ -181,31 +182,26 @@ class Core:
         if st is None:
             self.counters["unknown_asset"] += 1
             return None
-        buy = ev.side is Side.BUY
-        reverting = self._reverting(st, buy)
-        if not st.flow.add(
-            ev.ts_event, ev.pool, buy, ev.base_amount, ev.usd_value, ev.trader, ev.tx_id, reverting
-        ):
+        buy = ev.side is _BUY
+        ts, usd, price, trader = ev.ts_event, ev.usd_value, ev.price_usd, ev.trader
+        # reverting: this trade pulled a DEX price that sat away from the CEX mid back
+        # towards it (selling a rich DEX or buying a cheap one)
+        mid, dex = st.cex_mid, st.dex_price
+        reverting = False
+        if mid is not None and dex is not None:
+            dev = dex / mid - 1.0
+            reverting = not abs(dev) * 1e4 < self._revert_bps and (dev > 0) != buy
+        if not st.flow.add(ts, ev.pool, buy, ev.base_amount, usd, trader, ev.tx_id, reverting):
             self.counters["swap_rejected"] += 1
             return None
-        st.vp.add_trade(ev.ts_event, buy, ev.usd_value, ev.price_usd, ev.trader, reverting)
+        st.vp.add_trade(ts, buy, usd, price, trader, reverting)
 
-        st.last_dex_ts = st.last_swap_ts = ev.ts_event
-        st.dex_price = ev.price_usd
-        fired, direction, _, _ = st.flow.asset.trigger_state()
-        if not fired:
+        st.last_dex_ts = st.last_swap_ts = ts
+        st.dex_price = price
+        direction = st.flow.asset.direction()
+        if not direction:
             return None
-        return self._signal(st, direction, ev.ts_event, ev.ts_recv, ev.source, ev.pool)
-
-    def _reverting(self, st: _Asset, buy: bool) -> bool:
-        """Did this trade pull a DEX price that sat away from the CEX mid back towards it?"""
-        mid, dex = st.cex_mid, st.dex_price
-        if mid is None or dex is None:
-            return False
-        dev = dex / mid - 1.0
-        if abs(dev) * 1e4 < self._revert_bps:
-            return False
-        return (dev > 0) != buy  # selling a rich DEX or buying a cheap one
+        return self._signal(st, direction, ts, ev.ts_recv, ev.source, ev.pool)
 
     def on_flow_delta(self, ev: DexFlowDelta) -> CoreOutput | None:
         st = self._assets.get(ev.asset_id)

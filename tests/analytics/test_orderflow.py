@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import math
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -60,6 +61,26 @@ def test_pools_and_asset_merge() -> None:
     assert f.reading(T, "a").window(10).imbalance == 1.0
     assert f.reading(T, "b").window(10).imbalance == -1.0
     assert f.reading(T).window(10).imbalance == pytest.approx(60 / 140)
+
+
+def test_a_pool_split_off_its_asset_reads_as_if_tracked_alone_from_the_start() -> None:
+    """While one pool trades, its tracker is the asset's; once a second pool trades the
+    first gets its own, in the same state as a tracker that saw only its trades."""
+    f, alone = flow(), flow()
+    for i in range(200):  # a minute of pool "a" alone, with traders and a revert
+        ts, buy = T + i * 300, i % 3 != 0
+        add(f, ts, buy, 10.0 + i, pool="a", trader=f"w{i % 7}", reverting=i == 50)
+        add(alone, ts, buy, 10.0 + i, pool="a", trader=f"w{i % 7}", reverting=i == 50)
+    assert f.reading(T, "a") == msgspec.structs.replace(f.reading(T), key="a")
+    for i in range(200, 400):
+        ts = T + i * 300
+        add(f, ts, True, 5.0, pool="b", trader="x")
+        add(f, ts + 1, i % 2 == 0, 20.0, pool="a", trader=f"w{i % 7}")
+        add(alone, ts + 1, i % 2 == 0, 20.0, pool="a", trader=f"w{i % 7}")
+        now = ts + 1
+        assert f.reading(now, "a") == msgspec.structs.replace(alone.reading(now), key="a")
+    assert f.reading(now, "b").window(30).buy_usd == pytest.approx(5.0 * 100)
+    assert f.reading(now).window(30).buy_usd > f.reading(now, "a").window(30).buy_usd
 
 
 def test_reverting_trades_count_as_volume_not_pressure() -> None:

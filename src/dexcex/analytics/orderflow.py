@@ -29,8 +29,7 @@ import math
 from collections import OrderedDict, deque
 from statistics import NormalDist
 
-import msgspec
-
+from dexcex.analytics.flow_readings import OrderFlowReading, WindowFlow
 from dexcex.analytics.stats import Ewma, alpha_for
 from dexcex.analytics.windows import SecondWindows
 from dexcex.config.core_settings import OrderFlowSettings
@@ -40,53 +39,8 @@ __all__ = ["FlowTracker", "OrderFlow", "OrderFlowReading", "WindowFlow"]
 # accumulator slots of SecondWindows
 _BUY_USD, _SELL_USD, _BUY_BASE, _SELL_BASE, _N_BUY, _N_SELL, _LARGE_USD, _REVERT_USD = range(8)
 _MIN_SIZE_SAMPLES = 30
-
-
-class WindowFlow(msgspec.Struct, frozen=True, array_like=True):
-    """Flow over one window. Buys and sells exclude *reverting* trades (those pulling a
-    DEX price that had drifted from the CEX mid back towards it — arbitrage); their USD
-    volume is ``reverting_usd``."""
-
-    span_s: int
-    buy_usd: float
-    sell_usd: float
-    buy_base: float
-    sell_base: float
-    buys: int
-    sells: int
-    imbalance: float
-    large_share: float
-    reverting_usd: float
-
-
-class OrderFlowReading(msgspec.Struct, frozen=True):
-    """The state of one tracker (a pool, or an asset with all its pools) after an update.
-
-    Where the source gives traders (None where it does not), on the trigger window:
-    ``distinct_buyers`` counts different buyer wallets; ``buy_concentration`` and
-    ``sell_concentration`` are ``1 − distinct wallets ÷ trades`` of each side — near 0
-    when every trade comes from a new wallet (a crowd), towards 1 when a few wallets
-    trade again and again (someone working an order).
-    """
-
-    key: str
-    ts: int
-    windows: tuple[WindowFlow, ...]
-    trigger_span_s: int
-    imbalance_z: float
-    intensity: float
-    triggered: bool
-    direction: int  # +1 buy pressure, -1 sell pressure, 0 none
-    distinct_buyers: int | None
-    buy_concentration: float | None
-    sell_concentration: float | None
-    baseline_usd_per_s: float
-
-    def window(self, span_s: int) -> WindowFlow:
-        for w in self.windows:
-            if w.span_s == span_s:
-                return w
-        raise KeyError(span_s)
+_SIZE_ALPHA = 0.01  # EWMA weight of each trade's log size
+_INF = math.inf
 
 
 def _z_for(q: float) -> float:
@@ -98,9 +52,15 @@ class FlowTracker:
 
     __slots__ = (
         "_imb",
+        "_imb_thr",
+        "_int_thr",
+        "_longest",
+        "_min_n",
         "_rate",
         "_rate_alpha",
         "_recent",
+        "_span",
+        "_z_thr",
         "key",
         "last_ts",
         "p",
@@ -122,6 +82,20 @@ class FlowTracker:
         self._recent: deque[tuple[int, bool, str]] = deque(maxlen=p.max_traders)
         self.last_ts = 0
         self.trades = 0
+        # read on every event: kept here rather than looked up in the settings each time
+        self._span = p.trigger_window_s
+        self._longest = self.spans[-1]
+        self._imb_thr, self._int_thr = p.imbalance_threshold, p.intensity_threshold
+        self._z_thr, self._min_n = p.z_threshold, p.min_trades
+
+    def copy(self, key: str) -> FlowTracker:
+        """A tracker in this one's state, under another key (a pool split off its asset's)."""
+        c = FlowTracker(key, self.p)
+        c.w = self.w.copy()
+        c._imb, c._rate = self._imb.copy(), self._rate.copy()
+        c._recent.extend(self._recent)
+        c.last_ts, c.trades = self.last_ts, self.trades
+        return c
 
     def _roll(self, sec: int) -> None:
         """Close the current second: update the baselines, then move to ``sec``."""
@@ -161,20 +135,21 @@ class FlowTracker:
         trader: str | None,
         reverting: bool = False,
     ) -> None:
-        sec = ts // 1000
-        if sec > self.w.now_s:
-            self._roll(sec)
-        cum = self.w.cum
-        self.last_ts = max(self.last_ts, ts)
+        w = self.w
+        if ts // 1000 > w.now_s:
+            self._roll(ts // 1000)
+        cum = w.cum
+        if ts > self.last_ts:  # noqa: PLR1730 (a call to max() per trade costs more)
+            self.last_ts = ts
         self.trades += 1
         if reverting:  # pulls the DEX back to the CEX: arbitrage, not pressure
             cum[_REVERT_USD] += usd
             return
         if trader:  # a late trade lands in the current second here too
             recent = self._recent
-            recent.append((max(ts, self.w.now_s * 1000), buy, trader))
+            recent.append((max(ts, w.now_s * 1000), buy, trader))
             # only the longest window's trades are ever read: the rest can go
-            horizon = (self.w.now_s - self.spans[-1]) * 1000
+            horizon = (w.now_s - self._longest) * 1000
             while recent[0][0] < horizon:
                 recent.popleft()
         if buy:
@@ -228,10 +203,10 @@ class FlowTracker:
 
     def trigger_state(self) -> tuple[bool, int, float, float]:
         """(triggered, direction, imbalance z, intensity) on the trigger window."""
-        p = self.p
-        span = p.trigger_window_s
+        span = self._span
         w = self.w
-        b, s = w.sum(span, _BUY_USD), w.sum(span, _SELL_USD)
+        cum, base = w.cum, w.base(span)
+        b, s = cum[_BUY_USD] - base[_BUY_USD], cum[_SELL_USD] - base[_SELL_USD]
         tot = b + s
         if tot <= 0:
             return False, 0, 0.0, 0.0
@@ -239,23 +214,46 @@ class FlowTracker:
         expected = self._rate.mean * span
         intensity = tot / expected if expected > 0 else 0.0
         z = self._imb.z(imb)
-        n = w.sum(span, _N_BUY) + w.sum(span, _N_SELL)
+        n = (cum[_N_BUY] - base[_N_BUY]) + (cum[_N_SELL] - base[_N_SELL])
         fired = (
-            abs(imb) >= p.imbalance_threshold
-            and intensity >= p.intensity_threshold
-            and abs(z) >= p.z_threshold
-            and n >= p.min_trades
+            abs(imb) >= self._imb_thr
+            and intensity >= self._int_thr
+            and abs(z) >= self._z_thr
+            and n >= self._min_n
         )
         return fired, (1 if imb > 0 else -1) if fired else 0, z, intensity
 
-    def reading(self, ts: int, with_traders: bool) -> OrderFlowReading:
+    def direction(self) -> int:
+        """``trigger_state``'s direction alone (0: no trigger), its tests ordered to give
+        up soonest and the same values computed the same way."""
+        span = self._span
+        w = self.w
+        cum, base = w.cum, w.base(span)
+        b, s = cum[_BUY_USD] - base[_BUY_USD], cum[_SELL_USD] - base[_SELL_USD]
+        tot = b + s
+        if (
+            tot <= 0
+            or not (cum[_N_BUY] - base[_N_BUY]) + (cum[_N_SELL] - base[_N_SELL]) >= self._min_n
+        ):
+            return 0
+        imb = (b - s) / tot
+        if not abs(imb) >= self._imb_thr:
+            return 0
+        expected = self._rate.mean * span
+        if not (tot / expected if expected > 0 else 0.0) >= self._int_thr:
+            return 0
+        if not abs(self._imb.z(imb)) >= self._z_thr:
+            return 0
+        return 1 if imb > 0 else -1
+
+    def reading(self, ts: int, with_traders: bool, key: str | None = None) -> OrderFlowReading:
         fired, direction, z, intensity = self.trigger_state()
         buyers: int | None = None
         buy_c = sell_c = None
         if with_traders:
             buyers, buy_c, sell_c = self.wallets(self.p.trigger_window_s)
         return OrderFlowReading(
-            key=self.key,
+            key=key or self.key,
             ts=ts,
             windows=tuple(self.window(s) for s in self.spans),
             trigger_span_s=self.p.trigger_window_s,
@@ -275,11 +273,16 @@ class FlowTracker:
 
 
 class OrderFlow:
-    """All flow trackers of one asset: one per pool and one for the asset (pools merged)."""
+    """All flow trackers of one asset: one per pool and one for the asset (pools merged).
+
+    While an asset has traded in one pool only, that pool's tracker *is* the asset's (the
+    same trades in the same order: the same state); the second pool splits it off."""
 
     __slots__ = (
+        "_late_ms",
         "_seen",
         "_size_stats",
+        "_solo",
         "_z_large",
         "asset",
         "duplicates",
@@ -294,8 +297,10 @@ class OrderFlow:
         self.p = p
         self.asset = FlowTracker(asset_id, p)
         self.pools: dict[str, FlowTracker] = {}
+        self._solo: str | None = None  # the one pool whose tracker is ``asset``
         self._size_stats = Ewma()
         self._z_large = _z_for(p.large_trade_quantile)
+        self._late_ms = p.max_late_s * 1000
         self._seen: OrderedDict[str, None] = OrderedDict()
         self.rejected = 0
         self.duplicates = 0
@@ -323,11 +328,11 @@ class OrderFlow:
 
         ``reverting``: the trade pulled the DEX price back towards the CEX (arbitrage); it
         counts as volume but not as pressure (see ``WindowFlow``)."""
-        if not (base > 0 and usd > 0 and math.isfinite(base) and math.isfinite(usd)):
+        if not (0.0 < base < _INF and 0.0 < usd < _INF):  # NaN fails both too
             self.rejected += 1
             return False
         asset = self.asset
-        if asset.last_ts and ts < asset.last_ts - self.p.max_late_s * 1000:
+        if asset.last_ts and ts < asset.last_ts - self._late_ms:
             self.late += 1
             return False
         if tx_id is not None:
@@ -338,21 +343,36 @@ class OrderFlow:
             seen[tx_id] = None
             if len(seen) > self.p.dedup_size:
                 seen.popitem(last=False)
-        large = usd >= self.large_threshold_usd()
-        self._size_stats.update(math.log(usd), 0.01)
-        tracker = self.pools.get(pool)
-        if tracker is None and len(self.pools) < self.p.max_pools:
-            tracker = self.pools[pool] = FlowTracker(pool, self.p)
+        st = self._size_stats
+        # usd >= large_threshold_usd(), inlined (this runs for every trade)
+        large = st.n >= _MIN_SIZE_SAMPLES and usd >= math.exp(st.mean + self._z_large * st.std)
+        st.update(math.log(usd), _SIZE_ALPHA)
         if trader:
             self.has_traders = True
         # late events land in the current second (the trackers never go back); a pool
         # past the cap counts in the asset's flow only
-        if tracker is not None:
-            tracker.add(ts, buy, base, usd, large, trader, reverting)
+        if pool != self._solo:
+            tracker = self._pool_tracker(pool)
+            if tracker is not None:
+                tracker.add(ts, buy, base, usd, large, trader, reverting)
         asset.add(ts, buy, base, usd, large, trader, reverting)
-
         return True
+
+    def _pool_tracker(self, pool: str) -> FlowTracker | None:
+        """The tracker of a pool other than the solo one (None: the asset's covers it)."""
+        pools = self.pools
+        if not pools:  # the asset's first pool: its tracker is the asset's
+            self._solo = pool
+            pools[pool] = self.asset
+            return None
+        if self._solo is not None:  # a second pool: the first gets its own tracker
+            pools[self._solo] = self.asset.copy(self._solo)
+            self._solo = None
+        tracker = pools.get(pool)
+        if tracker is None and len(pools) < self.p.max_pools:
+            tracker = pools[pool] = FlowTracker(pool, self.p)
+        return tracker
 
     def reading(self, ts: int, pool: str | None = None) -> OrderFlowReading:
         tracker = self.asset if pool is None else self.pools[pool]
-        return tracker.reading(ts, with_traders=self.has_traders)
+        return tracker.reading(ts, with_traders=self.has_traders, key=pool)

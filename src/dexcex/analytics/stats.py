@@ -24,6 +24,11 @@ class Ewma:
         self.var = 0.0
         self.n = 0
 
+    def copy(self) -> Ewma:
+        c = Ewma()
+        c.mean, c.var, c.n = self.mean, self.var, self.n
+        return c
+
     def update(self, x: float, alpha: float) -> None:
         if self.n == 0:
             self.mean = x

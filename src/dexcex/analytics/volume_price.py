@@ -68,6 +68,9 @@ class _Bars:
         self.filled = 0
 
     def set(self, sec: int, value: float) -> None:
+        if sec == self.now_s and sec >= 0:  # the common case: one more in the same second
+            self._ring[sec % self._size] = value
+            return
         if sec < self.now_s:
             return
         ring, size = self._ring, self._size

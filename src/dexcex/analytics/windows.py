@@ -14,14 +14,22 @@ __all__ = ["SecondWindows"]
 
 
 class SecondWindows:
-    __slots__ = ("_ring", "_size", "cum", "now_s")
+    __slots__ = ("_ring", "_size", "_zero", "cum", "now_s")
 
     def __init__(self, width: int, max_span_s: int) -> None:
         self._size = max_span_s + 1
         self.cum = [0.0] * width
         zero = tuple(self.cum)
         self._ring: list[tuple[float, ...]] = [zero] * self._size
+        self._zero = zero
         self.now_s = -1
+
+    def copy(self) -> SecondWindows:
+        c = SecondWindows.__new__(SecondWindows)
+        c._size, c._zero, c.now_s = self._size, self._zero, self.now_s
+        c.cum = self.cum.copy()
+        c._ring = self._ring.copy()  # snapshots are tuples: shared, never changed
+        return c
 
     def advance(self, sec: int) -> int:
         """Move to second ``sec`` (never back); returns how many seconds passed."""
@@ -42,6 +50,13 @@ class SecondWindows:
         if start < 0:
             return self.cum[i]
         return self.cum[i] - self._ring[start % self._size][i]
+
+    def base(self, span_s: int) -> tuple[float, ...]:
+        """The snapshot to subtract from ``cum`` for sums over the last ``span_s`` seconds
+        (zeros while the windows are younger than that: ``x - 0.0`` is ``x``, bit for bit,
+        so ``cum[i] - base(span)[i]`` is exactly ``sum(span, i)``)."""
+        start = self.now_s - span_s + 1
+        return self._zero if start < 0 else self._ring[start % self._size]
 
     def sums(self, span_s: int) -> tuple[float, ...]:
         start = self.now_s - span_s + 1
