@@ -418,8 +418,11 @@ def test_automatic_trading_is_paused_and_resumed_with_the_token(rig: Rig) -> Non
 
 
 def test_the_drill_down_has_contributions_and_latency(rig: Rig) -> None:
+    from dexcex.config.core_settings import ScoreWeights
+
     d = rig.client.get("/api/signals/sig-00000001").json()
-    assert d["contributions"]["bias"] == -1.5
+    w = ScoreWeights()  # the shipped fit's (config/rule_fit)
+    assert d["contributions"]["bias"] == w.bias
     assert set(d["latency_ms"]) == {
         "dex_event_to_received",
         "received_to_signal",
