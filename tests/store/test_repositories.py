@@ -99,6 +99,29 @@ def test_signal_lifecycle(db: Database) -> None:
         db.signals.record_outcomes(s.id, {"status": 1.0}, T0)
 
 
+def test_outcomes_written_together_equal_one_update_each_in_order(db: Database) -> None:
+    sigs = [make_signal(i) for i in range(4)]
+    db.signals.add_many(sigs)
+    a, b, c, untouched = (s.id for s in sigs)
+    batch = [
+        (a, {"ret_1m_bps": 1.0, "label_1m": True}, None),
+        (b, {"ret_1m_bps": 2.0, "label_1m": False}, "thin book"),
+        (c, {"ret_5m_bps": -4.0}, None),
+        (a, {"ret_5m_bps": 5.0, "ret_1m_bps": 1.5}, "late"),  # a later entry's column wins
+    ]
+    assert db.signals.record_outcomes_many(batch, T0 + 60_000) == 4
+    rows = {k: db.signals.get(k) for k in (a, b, c, untouched)}
+    ra, rb, rc, ru = (rows[k] for k in (a, b, c, untouched))
+    assert ra is not None and rb is not None and rc is not None and ru is not None
+    assert (ra["ret_1m_bps"], ra["label_1m"], ra["ret_5m_bps"]) == (1.5, True, 5.0)
+    assert ra["outcome_note"] == "late" and ra["updated_ms"] == T0 + 60_000
+    assert (rb["ret_1m_bps"], rb["label_1m"], rb["outcome_note"]) == (2.0, False, "thin book")
+    assert (rc["ret_5m_bps"], rc["ret_1m_bps"], rc["outcome_note"]) == (-4.0, None, None)
+    assert ru["ret_1m_bps"] is None and ru["updated_ms"] != T0 + 60_000
+    with pytest.raises(ValueError, match="not outcome columns"):
+        db.signals.record_outcomes_many([(a, {"status": 1.0}, None)], T0)
+
+
 def test_latest_pages_newest_first_with_filters(db: Database) -> None:
     sigs = [make_signal(i, asset="wif" if i % 2 else "bonk") for i in range(25)]
     # two signals at the same millisecond: paging must not lose or repeat either

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, func, insert, select, tuple_, update
+from sqlalchemy import Select, Table, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dexcex.domain import NotFound, RiskDecision, Signal, SignalStatus
@@ -275,18 +275,37 @@ class SignalStore:
         updates: Iterable[tuple[str, Mapping[str, float | bool | None], str | None]],
         ts_ms: int,
     ) -> int:
-        """Several signals' outcome columns in one transaction: (signal id, columns, note)."""
+        """Several signals' outcome columns in one transaction: (signal id, columns, note).
+
+        The same as one UPDATE per entry, in order (a later entry's column wins), but
+        sent as one executemany per set of columns: a labelled hour is thousands of
+        entries, and one statement each cost ~1.4 ms on SQLite."""
         n = 0
+        merged: dict[str, dict[str, Any]] = {}
+        for signal_id, outcomes, note in updates:
+            bad = set(outcomes) - set(OUTCOME_COLUMNS)
+            if bad:
+                raise ValueError(f"not outcome columns: {sorted(bad)}")
+            values = merged.setdefault(signal_id, {})
+            values.update(outcomes)
+            if note is not None:
+                values["outcome_note"] = note
+            n += 1
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for signal_id, values in merged.items():
+            cols = tuple(sorted(values))
+            row = {f"v_{c}": values[c] for c in cols}
+            row["v_id"] = signal_id
+            by_columns.setdefault(cols, []).append(row)
+        table = cast(Table, SignalRow.__table__)
         with self._sessions.begin() as session:
-            for signal_id, outcomes, note in updates:
-                bad = set(outcomes) - set(OUTCOME_COLUMNS)
-                if bad:
-                    raise ValueError(f"not outcome columns: {sorted(bad)}")
-                values: dict[str, Any] = {**outcomes, "updated_ms": ts_ms}
-                if note is not None:
-                    values["outcome_note"] = note
-                session.execute(update(SignalRow).where(SignalRow.id == signal_id).values(**values))
-                n += 1
+            for cols, rows in by_columns.items():
+                stmt = (
+                    update(table)
+                    .where(table.c.id == bindparam("v_id"))
+                    .values({**{c: bindparam(f"v_{c}") for c in cols}, "updated_ms": ts_ms})
+                )
+                session.connection().execute(stmt, rows)
         return n
 
     def record_outcomes(
