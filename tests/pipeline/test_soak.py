@@ -37,7 +37,9 @@ def rss_mb() -> float:
     raise RuntimeError("no VmRSS")
 
 
+# the run is long by design: the suite's 300 s per test would end it half-way
 @pytest.mark.soak
+@pytest.mark.timeout(int(MINUTES * 60 / SPEED * 2) + 300)
 async def test_engine_memory_stays_flat_with_100_assets(tmp_path: Path) -> None:
     sim, desc, _ = start_sim("--scenario", "100-assets", "--speed", str(SPEED))
     clock = SimClock(desc["start_ms"], desc["wall0_ms"], desc["speed"])

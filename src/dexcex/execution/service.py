@@ -222,6 +222,8 @@ class ExecutionService(Switching):
 
     async def _send(self, out: CoreOutput, *, attempt: int) -> ExecuteResult:
         s = out.signal
+        # the claim names this attempt's id: what an "already" or an unknown outcome cites
+        self._claimed[s.id] = client_order_id_for(s.id, OrderLeg.ENTRY, attempt)
         self._traded[s.id] = (s.asset_id, s.origin)
         self._open_markets.setdefault((s.venue, s.symbol), set()).add(s.asset_id)
         self.ledger.reserve(s.id, s.asset_id, out.decision.notional_quote)
