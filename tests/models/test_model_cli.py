@@ -31,6 +31,12 @@ def test_train_writes_a_card(tmp_path: Path, fmt: str) -> None:
     assert any("beats rule" in line for line in card["verdict"])
     for f in ("card.md", "reliability.png", "importance.png", "equity.png"):
         assert (folder / f).stat().st_size > 0
+    page = (folder / "card.md").read_text()
+    # the page carries the verdict, one fold row per learner and fold, and its plots
+    assert all(f"- {line}" in page for line in card["verdict"])
+    fold_rows = [ln for ln in page.splitlines() if ln.startswith("| ") and "| lgbm |" in ln]
+    assert len(fold_rows) == len(card["folds"])
+    assert "![equity.png](equity.png)" in page
 
 
 def test_too_little_data_is_refused_in_one_line(

@@ -83,6 +83,8 @@ def test_the_cli_writes_a_regression_card_and_will_not_register_it(tmp_path: Pat
     assert any("IC" in line for line in card["verdict"])
     for png in ("deciles.png", "importance.png", "equity.png"):
         assert (folder / png).stat().st_size > 1000
-    assert "Spearman IC" in (folder / "card.md").read_text()
+    page = (folder / "card.md").read_text()
+    assert "Spearman IC" in page and "(regression)" in page
+    assert len([ln for ln in page.splitlines() if "| lgbm |" in ln]) == len(card["folds"])
     assert main([*args, "--register", "--report", str(report)]) != 0
     assert main([*args, "--learner", "logistic", "--report", str(report)]) != 0

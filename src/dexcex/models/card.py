@@ -113,14 +113,48 @@ def write_card(card: dict[str, Any], t: Trained, folder: Path) -> Path:
 
 
 def _markdown(card: dict[str, Any], pngs: list[str]) -> str:
+    d = card["data"]
+    rows = []
+    for f in card["folds"]:
+        r = f["rows"]
+        for k, m in f["metrics"].items():
+            auc = "n/a" if m["auc"] is None else f"{m['auc']:.3f}"
+            rows.append(
+                f"| {f['index']} | {f['bounds_utc'][2][:19]} | {r['fit']}/{r['calibration']}"
+                f"/{r['test']} | {k} | {auc} | {_ci(m['brier'], '{:.4f}')} "
+                f"| {_ci(m['log_loss'], '{:.3f}')} | {_ci(m['top_decile']['hit_rate'], '{:.2f}')} "
+                f"| {_ci(m['top_decile']['net_bps'])} |"
+            )
+    return markdown_card(
+        card,
+        pngs,
+        title=f"Model card {card['id']}",
+        learner=f"target `{card['target']}`",
+        data=f"{d['rows']:,} rows ({d['positives']:,} positive)",
+        head="| fold | test from | rows fit/cal/test | learner | AUC | Brier | log loss ",
+        rows=rows,
+    )
+
+
+def markdown_card(
+    card: dict[str, Any],
+    pngs: list[str],
+    *,
+    title: str,
+    learner: str,
+    data: str,
+    head: str,
+    rows: list[str],
+) -> str:
+    """A card's page: what the classifier's and the regression's cards share, around
+    each one's own target line, data line and fold table (``head`` + ``rows``)."""
     d, v = card["data"], card["validation"]
     lines = [
-        f"# Model card {card['id']}",
+        f"# {title}",
         "",
-        f"- learner kept: **{card['learner']}**; target `{card['target']}`; "
+        f"- learner kept: **{card['learner']}**; {learner}; "
         f"feature set `{card['feature_set']}` ({len(card['features'])} inputs)",
-        f"- data: sha256 `{d['sha256']}`, {d['rows']:,} rows ({d['positives']:,} positive), "
-        f"{d['span_utc'][0]} → {d['span_utc'][1]}",
+        f"- data: sha256 `{d['sha256']}`, {data}, {d['span_utc'][0]} → {d['span_utc'][1]}",
         f"- code: {', '.join(f'{k} {val}' for k, val in card['code'].items())}",
         f"- validation: {v['scheme']}; {v['folds']} folds; calibration {v['calibration']}",
         "",
@@ -130,21 +164,15 @@ def _markdown(card: dict[str, Any], pngs: list[str]) -> str:
         "",
         "## Folds",
         "",
-        "| fold | test from | rows fit/cal/test | learner | AUC | Brier | log loss "
-        "| top-10 % hit | top-10 % net bps |",
+        head + "| top-10 % hit | top-10 % net bps |",
         "|---|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+        "## Features (importance of the kept model)",
+        "",
+        *[f"- `{n}`: {w:.3f}" for n, w in card["importance"].items()],
+        "",
+        *[f"![{p}]({p})" for p in pngs],
+        "",
     ]
-    for f in card["folds"]:
-        r = f["rows"]
-        for k, m in f["metrics"].items():
-            auc = "n/a" if m["auc"] is None else f"{m['auc']:.3f}"
-            lines.append(
-                f"| {f['index']} | {f['bounds_utc'][2][:19]} | {r['fit']}/{r['calibration']}"
-                f"/{r['test']} | {k} | {auc} | {_ci(m['brier'], '{:.4f}')} "
-                f"| {_ci(m['log_loss'], '{:.3f}')} | {_ci(m['top_decile']['hit_rate'], '{:.2f}')} "
-                f"| {_ci(m['top_decile']['net_bps'])} |"
-            )
-    lines += ["", "## Features (importance of the kept model)", ""]
-    lines += [f"- `{n}`: {w:.3f}" for n, w in card["importance"].items()]
-    lines += ["", *[f"![{p}]({p})" for p in pngs], ""]
     return "\n".join(lines)

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dexcex.models.card import _ci, _utc
+from dexcex.models.card import _ci, _utc, markdown_card
 from dexcex.models.regress import REGRESSORS, RIDGE_ALPHA, TrainedRegression
 from dexcex.models.train import TrainConfig
 
@@ -114,39 +114,23 @@ def _plots(card: dict[str, Any], t: TrainedRegression, folder: Path) -> list[str
 
 
 def _markdown(card: dict[str, Any], pngs: list[str]) -> str:
-    d, v = card["data"], card["validation"]
-    lines = [
-        f"# Model card {card['id']} (regression)",
-        "",
-        f"- learner kept: **{card['learner']}**; target `{card['target']}` "
-        f"({card['target_meaning']}); feature set `{card['feature_set']}` "
-        f"({len(card['features'])} inputs)",
-        f"- data: sha256 `{d['sha256']}`, {d['rows']:,} rows, "
-        f"{d['span_utc'][0]} → {d['span_utc'][1]}",
-        f"- code: {', '.join(f'{k} {val}' for k, val in card['code'].items())}",
-        f"- validation: {v['scheme']}; {v['folds']} folds; calibration {v['calibration']}",
-        "",
-        "## Verdict (out of sample, 95 % block-bootstrap CIs)",
-        "",
-        *[f"- {line}" for line in card["verdict"]],
-        "",
-        "## Folds",
-        "",
-        "| fold | test from | rows fit/test | learner | Spearman IC | Pearson IC | RMSE bps "
-        "| top-10 % hit | top-10 % net bps |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
+    rows = []
     for f in card["folds"]:
         r = f["rows"]
         for k, m in f["metrics"].items():
             rmse = "n/a" if m["rmse_bps"] is None else f"{m['rmse_bps']:.1f}"
-            lines.append(
+            rows.append(
                 f"| {f['index']} | {f['bounds_utc'][2][:19]} | {r['fit']}/{r['test']} | {k} "
                 f"| {_ci(m['ic_spearman'], '{:+.3f}')} | {_ci(m['ic_pearson'], '{:+.3f}')} "
                 f"| {rmse} | {_ci(m['top_decile']['hit_rate'], '{:.2f}')} "
                 f"| {_ci(m['top_decile']['net_bps'])} |"
             )
-    lines += ["", "## Features (importance of the kept model)", ""]
-    lines += [f"- `{n}`: {w:.3f}" for n, w in card["importance"].items()]
-    lines += ["", *[f"![{p}]({p})" for p in pngs], ""]
-    return "\n".join(lines)
+    return markdown_card(
+        card,
+        pngs,
+        title=f"Model card {card['id']} (regression)",
+        learner=f"target `{card['target']}` ({card['target_meaning']})",
+        data=f"{card['data']['rows']:,} rows",
+        head="| fold | test from | rows fit/test | learner | Spearman IC | Pearson IC | RMSE bps ",
+        rows=rows,
+    )
