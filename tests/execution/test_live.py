@@ -45,6 +45,8 @@ from dexcex.store import Database
 from dexcex.venues.registry import make_venue
 from dexcex.venues.router import FailoverPolicy, VenueRouter
 from tests.factories import make_signal
+from tests.venues.test_conformance import visible
+from tests.waiting import until
 
 KEY = "sk-live-K3y-0123456789abcdef"
 SECRET = "sk-live-S3cr3t-fedcba9876543210"
@@ -189,9 +191,11 @@ async def test_no_signal_is_taken_before_reconciling(tmp_path: Path) -> None:
         assert rig.db.orders.recent() == []
         await rig.trader.reconcile()
         order = await rig.trader.submit(sig, approve(sig, 10))
-        assert order is not None and order.status is OrderStatus.FILLED
+        assert order is not None
+        await rig.trader.wait_tracked()  # answered at the ack; the follower brings the fill
         stored = rig.db.orders.get(order.client_order_id)
-        assert stored is not None and stored.mode is TradingMode.LIVE
+        assert stored is not None and stored.status is OrderStatus.FILLED
+        assert stored.mode is TradingMode.LIVE
         assert stored.filled_qty == Decimal(10) and stored.venue is VenueId.MEXC
         assert rig.db.fills.for_order(order.client_order_id)[0].qty == Decimal(10)
         assert rig.db.signals.get(sig.id)["order_client_id"] == order.client_order_id  # type: ignore[index]
@@ -240,7 +244,9 @@ async def test_failover_to_bybit_when_mexc_is_down_is_on_the_order_record(
         sig = rig.signal(3)
         order = await rig.trader.submit(sig, approve(sig, 10))
         assert order is not None and order.venue is VenueId.BYBIT
-        assert order.status is OrderStatus.FILLED
+        await rig.trader.wait_tracked()
+        filled = rig.db.orders.get(order.client_order_id)
+        assert filled is not None and filled.status is OrderStatus.FILLED
         assert order.note is not None and order.note.startswith("routed to bybit: mexc unhealthy")
         assert rig.at_venue("bybit", order.client_order_id) == 1
         assert rig.at_venue("mexc", order.client_order_id) == 0
@@ -284,7 +290,10 @@ async def test_restart_mid_position_reconciles_and_loses_nothing(tmp_path: Path)
         await t1.reconcile()
         a = rig.signal(6)
         entry_a = await t1.submit(a, approve(a, 10))
-        assert entry_a is not None and entry_a.status is OrderStatus.FILLED
+        assert entry_a is not None
+        await t1.wait_tracked()
+        filled_a = rig.db.orders.get(entry_a.client_order_id)
+        assert filled_a is not None and filled_a.status is OrderStatus.FILLED
         # the process dies while B's entry is on the wire: stored as sent, filled at MEXC
         b = rig.signal(7, asset="bonk")
         sent = await t1._place(b.id, OrderLeg.ENTRY, Side.BUY, "WIF/USDT", Decimal(4), "signal")
@@ -293,8 +302,10 @@ async def test_restart_mid_position_reconciles_and_loses_nothing(tmp_path: Path)
                 sent, status=OrderStatus.SENT, filled_qty=Decimal(0), avg_price=None
             )
         )
-        # … and a resting order of ours the database never heard of
         mexc = rig.router.venues[VenueId.MEXC]
+        # (by the restart MEXC shows it: past its -2013 moment after the create)
+        assert await visible(mexc, sent.client_order_id) is not None
+        # … and a resting order of ours the database never heard of
         book = await mexc.fetch_order_book("WIF/USDT", 5)
         assert book.best_bid is not None
         low = mexc.rules["WIF/USDT"].round_price(
@@ -328,10 +339,15 @@ async def test_restart_mid_position_reconciles_and_loses_nothing(tmp_path: Path)
         )
         due = t2.due_exits(later)
         assert {t.signal_id for t, _ in due} == {a.id, b.id}
-        for trade, why in due:
-            closed = await t2.close(trade, why)
-            assert closed.status is OrderStatus.FILLED
-        assert t2.trades == {} and t2.due_exits(later) == []
+        closing = [await t2.close(trade, why) for trade, why in due]
+        assert t2.due_exits(later) == []  # each closing, once: no second exit meanwhile
+
+        def closed() -> bool:  # (the adopted resting order is followed too: it never ends)
+            rows = [rig.db.orders.get(o.client_order_id) for o in closing]
+            return not t2.trades and all(r and r.status is OrderStatus.FILLED for r in rows)
+
+        await until(closed, what="both closing orders filled, as the follower brings them")
+        assert t2.due_exits(later) == []
         # every order of ours at the venue is in the database with the venue's fill
         ours = {o.client_id: o for o in rig.world.exchanges["mexc"].orders.values()}
         for cid, vo in ours.items():
@@ -361,7 +377,10 @@ async def test_per_order_and_daily_caps(tmp_path: Path) -> None:
         size = 18.0 / book.mid  # 18 USDT: one fits the day's 30, two do not
         first = rig.signal(10)
         placed = await rig.trader.submit(first, approve(first, size, notional=18.0))
-        assert placed is not None and placed.status is OrderStatus.FILLED
+        assert placed is not None
+        await rig.trader.wait_tracked()
+        row = rig.db.orders.get(placed.client_order_id)
+        assert row is not None and row.status is OrderStatus.FILLED
         second = rig.signal(11, asset="bonk")
         why = rig.trader.refusal(second, approve(second, size, notional=18.0))
         assert why is not None and why.startswith("daily cap:")

@@ -20,8 +20,10 @@ Every order:
   adapter looks it up by client order id; if it still cannot tell, the order stays
   ``sent`` and is polled by its id until the venue shows it in a final state or a
   generous window passes (then ``failed``: not at the venue);
-* is followed to a final state by REST polling (the simulator has no private
-  websocket; ccxt.pro ``watch_orders`` is the natural upgrade on the real venues).
+* is answered at the venue's acknowledgement (accepted, with its ids) and followed to
+  its final state by REST polling, which stores and shows its fill (the simulator has no
+  private websocket; ccxt.pro ``watch_orders`` is the natural upgrade on the real
+  venues). A click does not wait out MEXC's -2013 after a create.
 
 Caps: an order over ``max_order_notional_usd`` is refused, and so is one that would take
 the UTC day's sent notional over ``max_daily_notional_usd``. The kill switch refuses
@@ -90,6 +92,7 @@ class LiveTrader(Reconciling):
     balances: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     _spent: dict[int, Decimal] = field(default_factory=dict)  # UTC day → notional sent
     _tracking: set[asyncio.Task[None]] = field(default_factory=set)
+    _following: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         live_gate(self.settings)
@@ -154,14 +157,19 @@ class LiveTrader(Reconciling):
             if exc.reason == "duplicate_client_order_id":
                 self._spent[day] -= reserved
             raise
-        # what counts is what the venue filled (the same figure a restart rebuilds)
-        if order.filled_qty > 0 or order.status.is_final:
-            self._spent[day] += _notional(order) - reserved
+        # answered at the acknowledgement: the follower brings the fill, then the trade
+        if order.status.is_final:
+            self._entry_ended(signal, order, day, reserved)
+        else:
+            self._track(order, lambda o: self._entry_ended(signal, o, day, reserved))
+        return order
+
+    def _entry_ended(self, signal: Signal, order: Order, day: int, reserved: Decimal) -> None:
+        """An entry in its final state: the day's notional is what the venue filled (the
+        same figure a restart rebuilds), and a fill opens the signal's trade."""
+        self._spent[day] = self._spent.get(day, Decimal(0)) + _notional(order) - reserved
         if order.filled_qty > 0 and order.avg_price is not None:
             self._open(signal, order)
-        elif not order.status.is_final:
-            self._track(order, signal)
-        return order
 
     def _open(self, signal: Signal, order: Order) -> None:
         assert order.avg_price is not None
@@ -213,15 +221,20 @@ class LiveTrader(Reconciling):
             )
         finally:
             trade.exits += 1
+        if order.status.is_final:
+            self._exit_ended(trade, order)
+        else:  # the follower brings its fill, then the trade is closed (or tried again)
+            self._track(order, lambda o: self._exit_ended(trade, o))
+        return order
+
+    def _exit_ended(self, trade: LiveTrade, order: Order) -> None:
+        """A closing order in its final state: what it filled is no longer held."""
         if order.filled_qty > 0:
             trade.qty -= order.filled_qty
         if trade.qty <= 0:
             self.trades.pop((trade.asset_id, trade.origin), None)
-        elif order.status.is_final:
-            trade.exiting = False  # partly closed or refused: the next book tries again
         else:
-            self._track(order)
-        return order
+            trade.exiting = False  # partly closed or refused: the next book tries again
 
     # --- the kill switch -----------------------------------------------------------------------
 

@@ -1,12 +1,16 @@
 """Placing one live order and following it to its final state: stored before it is
 sent, failed over only when the venue refused it without placing it, never re-sent when
 its answer was lost (looked up by client order id instead), every state saved with the
-fill it implies."""
+fill it implies.
+
+An order is answered at the venue's acknowledgement (accepted, with its ids): its fill
+state comes afterwards from the follower (``_track``), which stores and shows each state
+as it does for a resting order — a click does not wait for a market order's fill."""
 
 from __future__ import annotations
 
 import asyncio
-from abc import ABC, abstractmethod
+from abc import ABC
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -24,7 +28,6 @@ from dexcex.domain import (
     RateLimited,
     Rejected,
     Side,
-    Signal,
     TemporarilyUnavailable,
     TradingMode,
     VenueId,
@@ -60,10 +63,7 @@ class OrderKeeping(ABC):
     balances: dict[str, dict[str, Decimal]]
     _spent: dict[int, Decimal]
     _tracking: set[asyncio.Task[None]]
-
-    @abstractmethod
-    def _open(self, signal: Signal, order: Order) -> None:
-        """The trader's: a filled entry opens its trade."""
+    _following: set[str]  # client order ids being followed: one follower each
 
     # --- placing one order ---------------------------------------------------------------------
 
@@ -96,7 +96,8 @@ class OrderKeeping(ABC):
             return await self._unsent(order, "kill switch on")  # came while it was stored
         v = self.router.venues[target]
         try:
-            placed = await v.create_order(cid, symbol, side, OrderType.MARKET, qty)
+            # answered at the acknowledgement: the fill state comes from the follower
+            placed = await v.create_order(cid, symbol, side, OrderType.MARKET, qty, read_fill=False)
         except OrderOutcomeUnknown as exc:
             why = f"answer lost ({exc}); looking it up by client order id"
             return await self._unknown(order, why)
@@ -230,12 +231,19 @@ class OrderKeeping(ABC):
 
     # --- following an order to its final state ------------------------------------------------
 
-    def _track(self, order: Order, signal: Signal | None = None) -> None:
-        task = asyncio.get_running_loop().create_task(self._follow(order, signal))
+    def _track(self, order: Order, ended: Callable[[Order], None] | None = None) -> None:
+        """Follow ``order`` to its final state; ``ended`` gets that state. An order
+        already followed is left to its follower (two would store each fill twice)."""
+        cid = order.client_order_id
+        if cid in self._following:
+            return
+        self._following.add(cid)
+        task = asyncio.get_running_loop().create_task(self._follow(order, ended))
         self._tracking.add(task)
         task.add_done_callback(self._tracking.discard)
+        task.add_done_callback(lambda _: self._following.discard(cid))
 
-    async def _follow(self, order: Order, signal: Signal | None) -> None:
+    async def _follow(self, order: Order, ended: Callable[[Order], None] | None) -> None:
         venue = self.router.venues[order.venue]
         current = order
         while not current.status.is_final:
@@ -256,14 +264,15 @@ class OrderKeeping(ABC):
                         ts_updated=self.clock.now_ms(),
                     )
                     await self._save(failed, before=current)
-                    return
+                    current = failed
+                    break
                 continue
             merged = self._merge(current, found)
             if merged != current:
                 await self._save(merged, before=current)
                 current = merged
-        if signal is not None and current.filled_qty > 0 and current.avg_price is not None:
-            self._open(signal, current)
+        if ended is not None:
+            ended(current)
 
     def _lookup_expired(self, order: Order) -> bool:
         since = order.ts_sent or order.ts_created

@@ -99,9 +99,13 @@ class Venue(Protocol):
         type_: OrderType,
         qty: Decimal,
         price: Decimal | None = None,
+        *,
+        read_fill: bool = True,
     ) -> Order:
         """Place an order at most once: on a lost answer it looks the order up by its
-        client order id before any retry; a retry with the same id never places twice."""
+        client order id before any retry; a retry with the same id never places twice.
+        ``read_fill`` off: answered at the venue's acknowledgement, before the fill state
+        of a market order is known (the caller follows the order)."""
         ...
 
     async def fetch_order_by_client_id(self, client_order_id: str, symbol: str) -> Order | None: ...

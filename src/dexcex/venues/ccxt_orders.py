@@ -2,7 +2,9 @@
 
 A create whose answer was lost, or an order just created that the venue does not show
 yet (MEXC -2013), is looked up by its client order id with bounded backoff before anyone
-may retry; a duplicate client order id answers with the order that exists. Mixed into
+may retry; a duplicate client order id answers with the order that exists. A caller that
+follows its orders itself (the live trader) may take the venue's acknowledgement as the
+answer (``read_fill=False``) instead of waiting for the fill state. Mixed into
 ``CcxtVenue``.
 """
 
@@ -99,7 +101,13 @@ class CcxtOrders(ABC):
         type_: OrderType,
         qty: Decimal,
         price: Decimal | None = None,
+        *,
+        read_fill: bool = True,
     ) -> Order:
+        """Place once. A terse answer to a market order (MEXC's: ids, no fill state) is
+        completed by looking the order up, unless ``read_fill`` is off: then the answer is
+        the acknowledgement (open, with its ids), for a caller that follows it. A lost
+        answer, a refusal that may not be one and a duplicate id are looked up either way."""
         now = self.clock.now_ms()
         sent = Order(
             client_order_id,
@@ -133,7 +141,7 @@ class CcxtOrders(ABC):
         acked = self.clock.now_ms()
         sent = msgspec.structs.replace(sent, status=OrderStatus.OPEN, ts_ack=acked)
         order = order_from_ccxt(raw, self.id, mode=self.mode, fallback=sent, ts_now=acked)
-        if order.status is OrderStatus.OPEN and type_ is OrderType.MARKET:
+        if read_fill and order.status is OrderStatus.OPEN and type_ is OrderType.MARKET:
             # Terse create answers (MEXC) carry no fill state: ask, with backoff, since a
             # fresh order may not be visible yet (-2013). The order exists whatever the
             # lookup says: a failed lookup leaves it open for the caller to follow.
