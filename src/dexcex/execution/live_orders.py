@@ -336,8 +336,10 @@ class OrderKeeping(ABC):
     def _write(self, order: Order, before: Order | None) -> Fill | None:
         self.db.orders.save(order)
         fill = _fill_delta(before, order)
-        if fill is not None:
-            self.db.fills.add(fill)
+        if fill is not None and not self.db.fills.add(fill):
+            # already stored: another saver of this order (the kill switch's cancel, a
+            # follower) saw the same fill first — booked once, not again
+            fill = None
         if (
             order.leg is OrderLeg.ENTRY
             and order.signal_id is not None
