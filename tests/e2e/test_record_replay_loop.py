@@ -11,13 +11,10 @@ events (or, paced, what is due) at a time: that the rows agree byte for byte sho
 event is processed at its own time, whatever the batch — and that the recorder loses
 nothing the core, the risk check, the paper broker or the labeller use.
 
-Why not a wall-clock ``dexcex run --record``: live, a signal is stamped when the engine got
-to the event that released it — the bus wait and the step, tens of market milliseconds
-after it arrived — and that moment is in no recording; a replay stamps it at the recorded
-arrival. The signal's time, its id (built from the time), the features over windows that
-end then, a cool-down edge and the outcomes measured from the first mid after it can all
-move by that latency: a wall-clock run and its replay see the same events, not the same
-rows. Virtual time removes the latency, and with it the excuse.
+A wall-clock ``dexcex run --record-dir`` and the replay of its recording agree too, row
+for row but for the latency the live run measured: ``tests/e2e/test_live_record_replay.py``.
+This test covers the virtual-time side: paced and unpaced replays, trades of both kinds of
+signal, and ``evaluate`` on the same files.
 """
 
 from __future__ import annotations

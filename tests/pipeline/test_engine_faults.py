@@ -65,7 +65,9 @@ async def test_a_full_disk_holds_signals_shows_red_and_recovers(tmp_path: Path) 
     await until(lambda: engine.events >= 200, what="events go on while the disk is full")
     await until(lambda: engine.faults.counts["signal storage"] >= 1)
     assert engine.faults.health().state is HealthState.DOWN
-    assert offered.ids == []  # nothing is executed before it is stored
+    # nothing is executed before it is stored (each event's signals are stored as it runs:
+    # the first few still fitted in the file's free pages)
+    assert len(offered.ids) == db.signals.count() < 200
     full[0] = False
     db.engine.dispose()
     clock.advance(60_000)  # past the retry delay

@@ -1,7 +1,7 @@
 """One recording through each virtual-time shell — replay, evaluate, and paper trading
 over the recording — gives byte-identical signals: one engine, one reorder window, one
-core, whatever the shell. (The live shell is the same engine on the wall clock, which a
-recording cannot replay.)"""
+core, whatever the shell. (The live shell is the same engine, its clock moved by the same
+stamps: ``tests/e2e/test_live_record_replay.py``.)"""
 
 from __future__ import annotations
 

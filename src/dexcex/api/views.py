@@ -166,7 +166,10 @@ def _contributions(features: dict[str, float], w: ScoreWeights) -> dict[str, flo
 
 
 def _latency(r: dict[str, Any]) -> dict[str, int | None]:
-    ev, recv, created = r["trigger_event_ms"], r["trigger_recv_ms"], r["created_ms"]
+    # measured: the wall time the live engine built the signal (its created_ms is the
+    # events' time); in virtual time there is no other
+    ev, recv = r["trigger_event_ms"], r["trigger_recv_ms"]
+    created = r.get("wall_ms") or r["created_ms"]
     return {
         "dex_event_to_received": recv - ev,
         "received_to_signal": created - recv,

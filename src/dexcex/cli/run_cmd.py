@@ -127,6 +127,7 @@ def run(
     record: bool | None = typer.Option(
         None, "--record/--no-record", help="Also record every event (see `dexcex record`)."
     ),
+    record_dir: Path | None = typer.Option(None, "--record-dir", help="Record here (and record)."),
     seconds: float | None = typer.Option(None, "--seconds", help="Stop after this long."),
     status: bool = typer.Option(True, "--status/--no-status", help="Live status view."),
     page: bool = typer.Option(True, "--page/--no-page", help="Serve the One Glance page."),
@@ -168,15 +169,20 @@ def run(
     if role == "api":
         _api(settings, seconds)
         return
-    rec = settings.pipeline.record if record is None else record
-    start_run(
-        settings,
-        record=rec,
-        seconds=seconds,
-        status=status,
-        page=page and role != "collector",
-        role=role,  # type: ignore[arg-type]
-    )
+    settings, rec = _with_record_dir(settings, record, record_dir)
+    page = page and role != "collector"
+    start_run(settings, record=rec, seconds=seconds, status=status, page=page, role=role)  # type: ignore[arg-type]
+
+
+def _with_record_dir(
+    settings: Settings, record: bool | None, record_dir: Path | None
+) -> tuple[Settings, bool]:
+    """The settings with ``--record-dir`` applied, and whether this run records."""
+    if record_dir is not None:
+        record = True if record is None else record
+        pipeline = settings.pipeline.model_copy(update={"record_dir": record_dir})
+        settings = settings.model_copy(update={"pipeline": pipeline})
+    return settings, settings.pipeline.record if record is None else record
 
 
 def _with_bus(

@@ -77,6 +77,10 @@ class Signal(msgspec.Struct, frozen=True):
     # the active and shadow models' calibrated probabilities, by model id (the rule's
     # is ``confidence``)
     model_scores: dict[str, float] = msgspec.field(default_factory=dict)
+    # when the live engine built it, on the wall clock (None in virtual time): what its
+    # latency is measured from. ``ts`` is the events' time (the engine's clock), which a
+    # replay of the run's recording gives again
+    ts_wall: int | None = None
 
     def __post_init__(self) -> None:
         if not self.id:

@@ -255,7 +255,8 @@ class PaperBroker:
             pos.signal_id = x.signal.id
         if pos.qty == 0:
             pos.signal_id = None
-        lag = x.signal.ts - x.signal.trigger_ts_event
+        made = x.signal.ts if x.signal.ts_wall is None else x.signal.ts_wall  # measured live
+        lag = made - x.signal.trigger_ts_event
         self.sink(Execution(x.signal.id, x.leg, done, tuple(fill_objs), slip, x.reason, lag))
 
     # --- exits ---------------------------------------------------------------------------------

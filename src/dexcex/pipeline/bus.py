@@ -107,6 +107,18 @@ class Reorderer:
         heap = self._heap
         return bool(heap) and heap[0][0] <= cutoff_ms
 
+    def pop_due(self, cutoff_ms: int) -> MarketEvent | None:
+        """The oldest event held with ``ts_event <= cutoff_ms`` (None: nothing is due)."""
+        heap = self._heap
+        if not heap or heap[0][0] > cutoff_ms:
+            return None
+        ts, _, ev = heapq.heappop(heap)
+        if ts < self.released_ts:
+            self.late += 1
+        else:
+            self.released_ts = ts
+        return ev
+
     def release(self, now_ms: int) -> list[MarketEvent]:
         """Every event with ``ts_event <= now_ms - window_ms``, oldest first."""
         cutoff = now_ms - self.window_ms

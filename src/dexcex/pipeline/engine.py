@@ -2,12 +2,26 @@
 
 A shell (``dexcex.roots``) chooses three things and hands them to it:
 
-* a **clock** — the wall (live), the simulator's market clock (demo), or a
-  ``ManualClock`` that a virtual-time source moves (replay, evaluate, paper);
+* a **wall clock** — the system's (live), the simulator's market clock (demo), or, in
+  virtual time (replay, evaluate, paper), none: the events' own clock stands in;
 * an **event source** (``pipeline.sources``) — the market bus the supervised streams
   feed, recorder files, readers of recorded data, or the simulator stepped in virtual
   time;
 * an **executor**, inside the ``ExecutionService`` — the paper broker or the live trader.
+
+**Time is the events' own, live too** (as nautilus_trader's ``ts_init``). The engine's
+clock (a ``ManualClock``, which the core, paper execution and the labeller read) is moved
+only by the stamps the recorder writes: an arrival sets it to the event's ``ts_recv``; an
+event the reorder window holds is run at its due time, ``ts_event + window`` (at once, at
+its arrival, when it came later than that). Whatever is time-driven in the loop — the
+window's release, cool-downs and stale checks, expiry, paper fills, labels — is so a
+function of the recorded stamps, not of when the loop woke: a replay of a live run's
+recording gives its signals, trades and outcomes again. The wall clock only decides
+*when* the live loop may release what is due: once a drain has emptied the bus at wall
+time W, every event still to come is stamped W or later (stamping and publishing are one
+synchronous step of the streams), so everything due by W is run — at its due time, not
+at W. What stays wall time is what is measured: each signal's ``ts_wall`` (when the live
+engine built it: the per-hop latency), the latency metrics, the storage retry delays.
 
 Each step, in this order:
 
@@ -16,19 +30,18 @@ Each step, in this order:
    listeners (execution's books: fills, marks and labels; the page's book check, the
    accuracy monitor) and then to the core — unless its source is excluded;
 3. each (signal, risk decision) the core returns is **stored first** (one transaction per
-   batch), then offered to execution (labelled from now on; traded when approved and
-   automatic), then to the subscribers (the page), through never-dropping channels.
+   event that produced signals), then offered to execution (labelled from now on; traded
+   when approved and automatic), then to the subscribers (the page), through
+   never-dropping channels.
 
 Nothing stops the loop silently. Signals the database refuses are held (up to
 ``HOLD_SIGNALS``) and stored again with a growing delay — offered only once stored; a
 step that raises is logged and the loop goes on. Both are counted and turn the engine's
 light red (``faults``) until the part works again.
 
-A virtual-time source (``EventSource.timed``) has each event stepped at its own time:
-its arrival moves the clock, and what the window releases then is processed at that
-moment — so every time-based rule (stale data, cool-downs, exits) sees the ages it saw
-live, whatever the batch size. Its signals are delivered before the next event, so a
-paper fill walks the first book after the signal, as it would have live.
+Every source is stepped this way, a batch being only how many events were at hand: the
+signals of an event are delivered before the next event runs, so a paper fill walks the
+first book after the signal, whatever the batch size.
 """
 
 from __future__ import annotations
@@ -36,6 +49,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
+
+import msgspec
 
 from dexcex.core import Core, CoreOutput
 from dexcex.domain import Asset, Clock, ManualClock, MarketEvent
@@ -59,14 +74,16 @@ _log = get_logger("dexcex.engine")
 HOLD_SIGNALS = 10_000  # signals kept for storage while the database refuses them
 _RETRY_MS = 500  # the first wait before storing held signals again (doubling)
 _RETRY_CAP_MS = 30_000
+_END_MS = 2**62  # past every event: what the window still holds is due
 
 
 class Engine:
     def __init__(
         self,
         core: Core | None,
-        clock: Clock,
+        clock: ManualClock,
         *,
+        wall: Clock | None = None,
         reorder_ms: int = 250,
         store: SignalStore | None = None,
         recorder: RecordWriter | None = None,
@@ -76,7 +93,11 @@ class Engine:
     ) -> None:
         self.core = core
         self.faults = faults or Faults()
-        self.clock = clock
+        self.clock = clock  # the events' time: moved by their stamps only
+        # the wall (live): when what is due may be released, and what is measured (None:
+        # virtual time, where the events' clock is the only one)
+        self.wall: Clock = wall if wall is not None else clock
+        self._stamp_wall = wall is not None
         self.reorder = Reorderer(reorder_ms)
         self.store = store
         self.recorder = recorder
@@ -119,23 +140,27 @@ class Engine:
     # --- the synchronous core of a step --------------------------------------------------------
 
     def step(self, events: Sequence[MarketEvent], now_ms: int) -> list[CoreOutput]:
-        """Record and reorder ``events`` (arrived by ``now_ms``), run what the window
-        releases at ``now_ms``."""
-        if self.recorder is not None:
-            self.recorder.write_many(events)
-        push = self.reorder.push
-        for ev in events:
-            push(ev)
-        return self._run(self.reorder.release(now_ms))
+        """Step ``events`` (arrived by ``now_ms``), each at its own time, then run what is
+        due by ``now_ms``; every signal, in order."""
+        outs: list[CoreOutput] = []
+        i = 0
+        while i < len(events):
+            got, i = self.step_timed(events, i)
+            outs += got
+        while got := self._release(now_ms):
+            outs += got
+        return outs
 
     def step_timed(
         self, items: Sequence[MarketEvent | Asset], start: int = 0
     ) -> tuple[list[CoreOutput], int]:
-        """Step ``items[start:]`` each at its own arrival time (``ts_recv``) on the
-        engine's ``ManualClock``, until one produces signals. Returns those signals and
-        where to go on from."""
+        """Step ``items[start:]`` each at its own arrival time (``ts_recv``), until an
+        event produces signals. Returns those signals and where to go on from.
+
+        Before an arrival at t, what the window holds that is due by t runs (each at its
+        due time); then the clock is set to t and the event is recorded and enters the
+        window — and runs at once when it is already due (it came late)."""
         clock = self.clock
-        assert isinstance(clock, ManualClock), "a timed source needs a ManualClock"
         reorder = self.reorder
         window = reorder.window_ms
         recorder = self.recorder
@@ -143,38 +168,49 @@ class Engine:
         i = start
         while i < n:
             item = items[i]
-            i += 1
             if isinstance(item, Asset):
+                i += 1
                 self.add_asset(item)
                 continue
             t = item.ts_recv
-            if t > clock.now_ms():
-                clock.set(t)
+            if reorder.pending_before(t - window):
+                outs = self._release(t)
+                if outs:
+                    return outs, i  # this item has not arrived yet: it goes on from here
+            clock.set(t)
             if recorder is not None:
                 recorder.write(item)
-            outs: list[CoreOutput] = []
-            if reorder.pending_before(t - window):
-                outs = self._run(reorder.release(t))
             reorder.push(item)
-            if outs:
-                return outs, i
+            i += 1
+            if item.ts_event + window <= t:
+                outs = self._release(t)
+                if outs:
+                    return outs, i
         return [], i
 
     def flush(self) -> list[CoreOutput]:
-        """Release everything still in the reorder window (end of a replay; shutdown).
-        On a ``ManualClock`` each event is run at the time the window would have let it
-        go."""
-        clock = self.clock
-        if not isinstance(clock, ManualClock):
-            return self._run(self.reorder.flush())
+        """Run everything still in the reorder window, each event at its due time (end of
+        a replay; shutdown)."""
         outs: list[CoreOutput] = []
-        window = self.reorder.window_ms
-        for ev in self.reorder.flush():
-            due = ev.ts_event + window
-            if due > clock.now_ms():
-                clock.set(due)
-            outs += self._run((ev,))
+        while got := self._release(_END_MS):
+            outs += got
         return outs
+
+    def _release(self, through_ms: int) -> list[CoreOutput]:
+        """Run, in ``ts_event`` order, what the window holds that is due by
+        ``through_ms``, each at its due time; stops after the first event with signals."""
+        reorder = self.reorder
+        window = reorder.window_ms
+        cutoff = through_ms - window
+        clock = self.clock
+        pop = reorder.pop_due
+        run = self._run
+        while (ev := pop(cutoff)) is not None:
+            clock.set(ev.ts_event + window)  # (never backwards: a late event runs now)
+            outs = run((ev,))
+            if outs:
+                return outs
+        return []
 
     def _run(self, released: Sequence[MarketEvent]) -> list[CoreOutput]:
         self.events += len(released)
@@ -197,8 +233,16 @@ class Engine:
             out = on_event(ev)
             if out is not None:
                 outs.append(out)
+        if outs and self._stamp_wall:
+            outs = [self._walled(o) for o in outs]
         self.signals += len(outs)
         return outs
+
+    def _walled(self, out: CoreOutput) -> CoreOutput:
+        """The signal with the wall time it was built at (what its latency is measured
+        from; its ``ts`` is the events' time)."""
+        sig = msgspec.structs.replace(out.signal, ts_wall=self.wall.now_ms())
+        return CoreOutput(sig, out.decision)
 
     # --- delivering ----------------------------------------------------------------------------
 
@@ -210,7 +254,7 @@ class Engine:
         if not outs:
             return
         if self.on_delivered:
-            now = self.clock.now_ms()
+            now = self.wall.now_ms()  # latency metrics measure wall time
             for fn in self.on_delivered:
                 fn(outs, now)
         if self.execution is not None:
@@ -227,7 +271,7 @@ class Engine:
         if self._held:
             outs = self._held + outs
             self._held = []
-            if self.clock.now_ms() < self._retry_at_ms:
+            if self.wall.now_ms() < self._retry_at_ms:
                 return self._hold(outs)
         if not outs:
             return []
@@ -238,7 +282,7 @@ class Engine:
             self._store_failures += 1
             self.faults.failed("signal storage", exc)
             wait = min(_RETRY_CAP_MS, _RETRY_MS * 2 ** min(self._store_failures - 1, 16))
-            self._retry_at_ms = self.clock.now_ms() + wait
+            self._retry_at_ms = self.wall.now_ms() + wait
             return self._hold(outs)
         if self._store_failures:
             self._store_failures = 0
@@ -287,23 +331,31 @@ class Engine:
             return False
         if source.timed:
             await self._timed(items)
-            now = self.clock.now_ms()
         else:
+            # read in the same synchronous step as the drain: what has not arrived yet
+            # will be stamped at this moment or later
+            horizon = self.wall.now_ms() if source.caught_up else None
             mark = source.drained
-            now = self.clock.now_ms()
-            await self.deliver(self.step(items, now))  # type: ignore[arg-type]
+            await self._timed(items)
+            if horizon is not None:
+                await self._release_through(horizon)
             if not self._held:
                 # only what is stored is done: a relay acknowledges up to these marks, and
                 # a crash while signals are held must find their events unacknowledged
-                self.done_through_ms = now - self.reorder.window_ms
+                done = horizon if horizon is not None else self.clock.now_ms()
+                self.done_through_ms = done - self.reorder.window_ms
                 self.done_drained = mark
-        await self._keep_house(now)
+        await self._keep_house(self.clock.now_ms())
         return True
 
     async def _timed(self, items: Sequence[MarketEvent | Asset]) -> None:
         i = 0
         while i < len(items):
             outs, i = self.step_timed(items, i)
+            await self.deliver(outs)
+
+    async def _release_through(self, through_ms: int) -> None:
+        while outs := self._release(through_ms):
             await self.deliver(outs)
 
     async def _keep_house(self, now: int) -> None:
@@ -314,12 +366,8 @@ class Engine:
 
     async def _finish(self, source: EventSource) -> None:
         try:
-            rest = source.remaining()
-            if source.timed:
-                await self._timed(rest)
-            else:
-                await self.deliver(self.step(rest, self.clock.now_ms()))  # type: ignore[arg-type]
-            await self.deliver(self.flush())
+            await self._timed(source.remaining())
+            await self._release_through(_END_MS)
             if self._held:
                 self._retry_at_ms = 0  # one last attempt
                 await self.deliver([])

@@ -33,12 +33,16 @@ Listener = Callable[[MarketEvent], None]
 class EventSource(Protocol):
     """Where the engine's events come from.
 
-    ``timed``: each event is stepped at its own ``ts_recv`` on a ManualClock (recorded and
-    simulated data); otherwise a batch is stepped at the clock's now (a live bus).
+    Every event is stepped at its own ``ts_recv`` on the engine's ManualClock. ``timed``:
+    the events are all there is (recorded and simulated data); otherwise (a live bus) the
+    wall clock also releases what is due once ``caught_up``: the last batch emptied it.
     ``drained``: events taken from a bus so far (what a Redis consumer acknowledges)."""
 
     @property
     def timed(self) -> bool: ...
+
+    @property
+    def caught_up(self) -> bool: ...
 
     @property
     def drained(self) -> int: ...

@@ -31,8 +31,7 @@ def progress_every(
 
 
 class BusSource:
-    """What the supervised streams (or a Redis consumer) publish: a batch is stepped at
-    the clock's now, as it arrived."""
+    """What the supervised streams (or a Redis consumer) publish, in arrival order."""
 
     timed = False
 
@@ -49,6 +48,11 @@ class BusSource:
         await self.bus.wait(timeout_s=self.idle_s)
         return self.bus.drain(self.batch)
 
+    @property
+    def caught_up(self) -> bool:
+        """The last drain emptied the bus: nothing that has arrived is waiting."""
+        return not len(self.bus)
+
     def remaining(self) -> Sequence[MarketEvent]:
         return self.bus.drain(len(self.bus))
 
@@ -63,6 +67,7 @@ class TimedItems:
 
     timed = True
     drained = 0
+    caught_up = False
 
     def __init__(
         self,

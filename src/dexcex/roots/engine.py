@@ -6,7 +6,14 @@ bounded bus (role ``all``) or a Redis consumer filling it (role ``engine``); the
 engine (reorder window → core → storage → execution → subscribers); paper or live
 execution with its ledger, which risk decides on, and the kill switch; data accuracy,
 metrics and alerts; once a second, failover, health samples and retention; and, when
-served, the page. Only the clock and the event source differ from a replay.
+served, the page. Only the wall clock and the event source differ from a replay.
+
+Two clocks: ``clock``, the wall (the simulator's market clock in a demo), stamps what
+arrives and runs what is measured or kept on a cadence (health, alerts, failover, the
+journal's writes, retention, live orders); ``event_clock``, the engine's, is moved by the
+stamps of the events it processes (``pipeline.engine``), and the core, paper execution,
+the labeller, the accuracy monitor and the auto-trading gate read it — so the run's
+signals, paper trades and outcomes are what a replay of its recording gives.
 """
 
 from __future__ import annotations
@@ -19,14 +26,14 @@ from typing import Any, Literal
 from dexcex.aio import cancel_all
 from dexcex.config import Settings
 from dexcex.core import Core, CoreOutput
-from dexcex.domain import Clock, ConfigError, FailoverEvent, SourceHealth, VenueId
+from dexcex.domain import Clock, ConfigError, FailoverEvent, ManualClock, SourceHealth, VenueId
 from dexcex.execution.executor import Executor, PaperExecutor
 from dexcex.execution.journal import Journal
 from dexcex.execution.kill_switch import KillSwitch
 from dexcex.execution.live import LiveTrader
 from dexcex.execution.live_executor import LiveExecutor
 from dexcex.execution.paper import Execution, PaperBroker
-from dexcex.execution.service import ExecutionService
+from dexcex.execution.service import ExecutionService, FlushPolicy
 from dexcex.logs import get_logger
 from dexcex.models.loading import Served, attach_models
 from dexcex.monitor.accuracy import AccuracyMonitor, AccuracySettings
@@ -64,11 +71,14 @@ class Pipeline:
         s = self.settings
         p = s.pipeline
         assets = s.domain_assets()
+        self.event_clock = ManualClock(0)  # the engine's: the stamps of what it processes
         self.connectors = Connectors(s, self.clock) if self.role == "all" else None
         self.bus = MarketBus(p.market_queue)
         self.consumer: RedisConsumer | None = None
         primary = self.connectors.primary if self.connectors else s.venues.primary
-        self.core = Core(assets, s.core, self.clock, venue=primary) if self.with_core else None
+        self.core = (
+            Core(assets, s.core, self.event_clock, venue=primary) if self.with_core else None
+        )
         recorder = (
             RecordWriter(s.recordings_dir(), assets, self.clock, flush_ms=p.record_flush_ms)
             if self.record
@@ -78,7 +88,8 @@ class Pipeline:
         self.execution = self._execution() if self.core and self.db else None
         self.engine = Engine(
             self.core,
-            self.clock,
+            self.event_clock,
+            wall=self.clock,
             reorder_ms=p.reorder_ms,
             store=self.db.signals if self.db is not None else None,
             recorder=recorder,
@@ -113,21 +124,31 @@ class Pipeline:
             raise ConfigError("live trading needs MEXC and Bybit both enabled (failover)")
         return ExecutionService(
             s,
-            self.clock,
+            self._execution_clock,
             Journal(db),
             self._live_executor if live else self._paper_executor,
             auto=s.live.auto_execute if live else s.execution.auto_mode() != "off",
             kill_switch=KillSwitch(db.state),
             risk=core,
+            flush=FlushPolicy(self.clock, 1000),  # written every second of wall time
             faults=self.faults,
+            # paper: at a clean stop the horizons that can no longer elapse are closed
+            # with their reason, as at the end of a replay of this run's recording
+            finish_labels=not live,
         )
+
+    @property
+    def _execution_clock(self) -> Clock:
+        """Paper trades on the events' time (a replay trades the same); live orders, their
+        expiry and the day's P/L on the wall's."""
+        return self.clock if self.settings.live.enabled else self.event_clock
 
     def _paper_executor(self, ex: ExecutionService) -> Executor:
         s = self.settings
         fees = {v: s.venues.get(v).taker_fee_bps for v in VenueId}
 
         def broker(sink: Callable[[Execution], None]) -> PaperBroker:
-            return PaperBroker(s.execution, fees, self.clock, sink)
+            return PaperBroker(s.execution, fees, self.event_clock, sink)
 
         return PaperExecutor(
             broker, ex.on_execution, ex.on_order, ex.on_fill, store=ex.store_intent
@@ -155,7 +176,7 @@ class Pipeline:
             core = self.core
             a = s.accuracy
             self.accuracy = AccuracyMonitor(
-                self.clock,
+                self.event_clock,
                 lambda v, sym: core.asset_of_market(VenueId(v), sym),
                 AccuracySettings(min_share=a.min_share, window=a.window, min_samples=a.min_samples),
             )
@@ -195,7 +216,12 @@ class Pipeline:
                 spawn_alerts(alerts, alerts.engine.model_drift(on, message))
 
         return attach_models(
-            self.settings, self.core, self.execution, self.db, self.clock.now_ms, alert
+            self.settings,
+            self.core,
+            self.execution,
+            self.db,
+            self._execution_clock.now_ms,
+            alert,
         )
 
     def metric_sources(self) -> MetricSources:

@@ -20,6 +20,7 @@ _STEP_MS = 1000
 class SimSteps:
     timed = True
     drained = 0
+    caught_up = False
 
     def __init__(
         self,

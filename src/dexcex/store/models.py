@@ -72,6 +72,9 @@ class SignalRow(Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
     executable: Mapped[bool] = mapped_column(Boolean)
     expires_ms: Mapped[int | None] = mapped_column(BigInteger)
+    # the wall time the live engine built it (NULL in virtual time); ``created_ms`` is the
+    # events' time (migration 0008)
+    wall_ms: Mapped[int | None] = mapped_column(BigInteger)
 
     # DEX side at signal time
     trigger_event_ms: Mapped[int] = mapped_column(BigInteger)

@@ -45,6 +45,7 @@ def signal_to_row(s: Signal) -> dict[str, Any]:
         "status_reason": s.status_reason,
         "executable": s.executable,
         "expires_ms": s.expires_ts,
+        "wall_ms": s.ts_wall,
         "trigger_event_ms": s.trigger_ts_event,
         "trigger_recv_ms": s.trigger_ts_recv,
         "dex_chain": d.chain.value if d.chain else None,
