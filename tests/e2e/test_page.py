@@ -288,6 +288,7 @@ async def test_every_panel_shows_the_running_engine_at_both_sizes(engine: Runnin
         await page.locator("#kill-ok").click()
         killed = page.locator("#kill-state")
         await expect(killed).to_contain_text("KILL SWITCH ON", timeout=ANSWER_MS)
+        assert (bad := await _serious_violations(page)) == [], "\n".join(bad)  # readable on
         await page.locator("#kill").click()
         await page.locator("#kill-ok").click()
         await expect(page.locator("#kill-state")).to_have_text("kill switch off", timeout=ANSWER_MS)

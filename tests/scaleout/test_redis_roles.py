@@ -48,7 +48,9 @@ def _outages(
     """Per feed of the killed shard: (the last event it published before the kill, the
     first after), in market time, from the stream's own entry ids (redis stamps each entry
     with its wall-clock millisecond). What the simulator sent between the two fell in the
-    collector's outage — however far a loaded machine let the market run ahead of it."""
+    collector's outage — however far a loaded machine let the market run ahead of it. Both
+    ends are in it: a swap's time is its block's second, so a block's other swaps can come
+    just after the kill or just before the new subscription took hold."""
     last: dict[tuple[str, ...], int] = {}
     first: dict[tuple[str, ...], int] = {}
     for at, ev in entries:
@@ -301,7 +303,7 @@ def test_kill_and_restart_engine_and_collector_loses_and_duplicates_nothing(
         if not first_judged <= ev.t <= end_judged:
             continue
         lo, hi = outages.get(feed, (0, 0))
-        if shard[asset] == 0 and lo < ev.t < hi:
+        if shard[asset] == 0 and lo <= ev.t <= hi:
             continue  # its collector was dead: the venue does not replay
         judged[asset] += 1
         if key not in keys:
