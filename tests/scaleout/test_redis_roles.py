@@ -280,14 +280,23 @@ def test_kill_and_restart_engine_and_collector_loses_and_duplicates_nothing(
     def market_ms(wall_ms: float) -> int:
         return int(start + (wall_ms - wall0) * SPEED)
 
-    def of_shard0(ev: MarketEvent) -> bool:
+    def shard_of_event(ev: MarketEvent) -> int | None:
         if isinstance(ev, DexSwap):
-            return shard[ev.asset_id] == 0
-        return isinstance(ev, CexTrade) and shard[markets[ev.symbol.replace("/", "")]] == 0
+            return shard[ev.asset_id]
+        if isinstance(ev, CexTrade):
+            return shard[markets[ev.symbol.replace("/", "")]]
+        return None
 
-    outages = _outages([(at, ev) for at, ev in stamped if of_shard0(ev)], killed_at)
+    outages = _outages([(at, ev) for at, ev in stamped if shard_of_event(ev) == 0], killed_at)
     first_judged = market_ms(subscribed_at)
-    end_judged = max(e.ts_event for e in events) - int(3_000 * SPEED)
+    # judged up to a margin before each shard's last event: the collectors are stopped one
+    # after the other, so one shard's feeds end before the other's
+    last_of_shard: dict[int, int] = {}
+    for ev in events:
+        k = shard_of_event(ev)
+        if k is not None:
+            last_of_shard[k] = max(last_of_shard.get(k, 0), ev.ts_event)
+    end_judged = {k: t - int(3_000 * SPEED) for k, t in last_of_shard.items()}
     missing = []
     judged: Counter[str] = Counter()
     for _, _stream, _n, ev in read_log(truth_log):
@@ -302,7 +311,7 @@ def test_kill_and_restart_engine_and_collector_loses_and_duplicates_nothing(
             seen_t = ev.t
         else:
             continue
-        if not first_judged <= ev.t <= end_judged:
+        if not first_judged <= ev.t <= end_judged.get(shard[asset], 0):
             continue
         lo, hi = outages.get(feed, (0, 0))
         if shard[asset] == 0 and lo <= seen_t <= hi:
