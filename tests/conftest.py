@@ -141,35 +141,42 @@ def pytest_terminal_summary(
         tr.write_line("  nothing skipped")
 
 
-# The longest modules, longest first (seconds of `--durations`, 2026-12-04). xdist's
-# `--dist loadfile` hands out whole files in collection order (`make test` turns off its
-# reordering by test count): the long ones start first and the short ones fill in behind
-# them, so no worker is left with a long file at the end (longest processing time first).
-# A module not listed runs after these, in collection order. The three serving modules are
-# spread so that the first trains the shared model while the others' workers do other work.
+# The longest modules, longest first (seconds of `--durations` on four workers,
+# 2026-12-04). xdist's `--dist loadfile` hands out whole files in collection order when
+# its reordering by test count is off (`--no-loadscope-reorder`, as `make test` runs it):
+# the long ones start first and the short ones fill in behind them, so no worker is left
+# with a long file at the end (longest processing time first). A module not listed runs
+# after these, in collection order. The serving modules are spread so that the first
+# trains the shared model while the others' workers do other work.
 LONGEST_FIRST = (
-    "tests/models/test_serving_drift.py",
+    "tests/models/test_serving_gate.py",
     "tests/e2e/test_demo.py",
     "tests/e2e/test_page.py",
-    "tests/models/test_serving.py",
-    "tests/pipeline/test_fault_recovery.py",
-    "tests/models/test_serving_gate.py",
-    "tests/scaleout/test_api_role.py",
+    "tests/models/test_serving_drift.py",
     "tests/scaleout/test_redis_roles.py",
-    "tests/venues/test_conformance.py",
-    "tests/sim/test_faults.py",
-    "tests/execution/test_paper_run.py",
-    "tests/venues/test_router.py",
-    "tests/cli/test_kill_cli.py",
-    "tests/e2e/test_chaos_short.py",
-    "tests/execution/test_live.py",
-    "tests/cli/test_cli.py",
+    "tests/pipeline/test_fault_recovery.py",
+    "tests/models/test_serving.py",
     "tests/execution/test_binding_risk.py",
-    "tests/sim/test_ws_lifecycle.py",
+    "tests/e2e/test_live_record_replay.py",
+    "tests/cli/test_kill_cli.py",
+    "tests/venues/test_conformance.py",
+    "tests/venues/test_router.py",
+    "tests/scaleout/test_api_role.py",
+    "tests/sim/test_faults.py",
+    "tests/execution/test_live.py",
+    "tests/execution/test_paper_run.py",
     "tests/test_core_memory.py",
-    "tests/cli/test_stop_during_startup.py",
+    "tests/sim/test_ws_lifecycle.py",
+    "tests/e2e/test_chaos_short.py",
     "tests/evaluation/test_no_edge_in_noise.py",
+    "tests/cli/test_cli.py",
     "tests/pipeline/test_startup_stall.py",
+    "tests/monitor/test_alerts.py",
+    "tests/cli/test_stop_during_startup.py",
+    "tests/cli/test_run_cli.py",
+    "tests/sources/test_birdeye.py",
+    "tests/monitor/test_prometheus.py",
+    "tests/pipeline/test_replay.py",
     "tests/models/test_rule_defaults.py",
     "tests/execution/test_executor_conformance.py",
     "tests/scaleout/test_collector_metrics.py",
