@@ -435,3 +435,31 @@ async def test_an_unexpected_answer_is_followed_not_resent(
         assert final is not None and final.status is OrderStatus.FAILED
         assert rig.at_venue("mexc", order.client_order_id) == 0
         assert rig.at_venue("bybit", order.client_order_id) == 0  # not moved elsewhere
+
+
+async def test_a_second_signal_waits_while_the_first_entry_is_on_its_way(tmp_path: Path) -> None:
+    # MEXC answers after 1.5 s: the first entry is on the wire while the second comes
+    slow = Fault(at_s=0, kind=FaultKind.SLOW, target="mexc", duration_s=3, delay_ms=1500)
+    async with live_on_sim(tmp_path) as rig:
+        await rig.trader.reconcile()
+        rig.world.faults.arm([slow], rig.world.market.now, rig.world.market.schedule)
+        async with asyncio.timeout(10):
+            while rig.world.faults.window("mexc", FaultKind.SLOW) is None:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        first, second = rig.signal(30), rig.signal(31)
+        entry = asyncio.create_task(rig.trader.submit(first, approve(first, 10)))
+        async with asyncio.timeout(10):  # its intent is stored before it is sent
+            while not [o for o in rig.db.orders.recent() if o.signal_id == first.id]:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+        assert not entry.done()
+        assert rig.trader.refusal(second, approve(second, 10)) == (
+            "an entry in this asset is on its way"
+        )
+        assert await rig.trader.submit(second, approve(second, 10)) is None
+        order = await entry
+        assert order is not None
+        await rig.trader.wait_tracked()
+        assert rig.trader.refusal(second, approve(second, 10)) == (
+            "a position in this asset is already open"
+        )
+        assert [o.signal_id for o in rig.db.orders.recent()] == [first.id]

@@ -93,6 +93,11 @@ class LiveTrader(Reconciling):
     _spent: dict[int, Decimal] = field(default_factory=dict)  # UTC day → notional sent
     _tracking: set[asyncio.Task[None]] = field(default_factory=set)
     _following: set[str] = field(default_factory=set)
+    # (asset, origin) → signal of an entry sent and not ended yet: a second signal of the
+    # asset must not enter beside it before its fill opens the trade. An entry whose
+    # outcome is unknown (the venue's answer lost) keeps its asset here until a restart
+    # reconciles: no second position on a guess.
+    _entering: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         live_gate(self.settings)
@@ -111,6 +116,8 @@ class LiveTrader(Reconciling):
             return signal.status_reason or "not executable"
         if (signal.asset_id, signal.origin) in self.trades:
             return "a position in this asset is already open"
+        if (signal.asset_id, signal.origin) in self._entering:
+            return "an entry in this asset is on its way"
         cap = Decimal(str(self.settings.live.max_order_notional_usd))
         notional = Decimal(str(decision.notional_quote))
         if notional > cap:
@@ -138,6 +145,8 @@ class LiveTrader(Reconciling):
         # held while the order is on the wire, so concurrent signals cannot overrun the cap
         self._spent[day] = self._spent.get(day, Decimal(0)) + reserved
         qty = Decimal(str(decision.size_base)).quantize(_Q)
+        key = (signal.asset_id, signal.origin)
+        self._entering[key] = signal.id
         # (if _place raises, the reservation stays: we cannot tell what was sent — unless
         # nothing was: a refused intent, or another process's intent under this id)
         try:
@@ -152,8 +161,10 @@ class LiveTrader(Reconciling):
             )
         except NotSent:
             self._spent[day] -= reserved
+            self._entering.pop(key, None)
             raise
         except Rejected as exc:
+            self._entering.pop(key, None)  # the venue refused it: nothing entered
             if exc.reason == "duplicate_client_order_id":
                 self._spent[day] -= reserved
             raise
@@ -168,6 +179,8 @@ class LiveTrader(Reconciling):
         """An entry in its final state: the day's notional is what the venue filled (the
         same figure a restart rebuilds), and a fill opens the signal's trade."""
         self._spent[day] = self._spent.get(day, Decimal(0)) + _notional(order) - reserved
+        if self._entering.get((signal.asset_id, signal.origin)) == signal.id:
+            del self._entering[(signal.asset_id, signal.origin)]
         if order.filled_qty > 0 and order.avg_price is not None:
             self._open(signal, order)
 
