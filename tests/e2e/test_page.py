@@ -9,6 +9,7 @@ Birdeye's light turns amber/red while the simulator has it down and green after;
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
@@ -141,7 +142,12 @@ async def test_signals_click_fill_lights_and_a_phone(engine: RunningEngine, page
     await expect(fill).to_contain_text("filled", timeout=ANSWER_MS)
     took = time.monotonic() - t0
     print(f"click → fill on screen: {took * 1000:.0f} ms")
-    await page.wait_for_function("window.__positionsSeen.size > 0", timeout=ANSWER_MS)
+    # (polled from here: the page's policy forbids evaluating strings in it, which
+    # wait_for_function does)
+    deadline = time.monotonic() + ANSWER_MS / 1000
+    while not await page.evaluate("() => window.__positionsSeen.size"):
+        assert time.monotonic() < deadline, "the filled entry's position never showed"
+        await asyncio.sleep(0.1)
     await page.screenshot(path=str(out / "one-glance-1600.png"))
 
     # the simulator takes Birdeye down (60 of every 360 market seconds): its light leaves
