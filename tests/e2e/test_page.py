@@ -53,11 +53,13 @@ duration_s = {OUTAGE_S}
 pytestmark = pytest.mark.browser
 
 _NOTE_POSITIONS = """() => {
-  window.__positionsSeen = new Set();
+  window.__positionsSeen = [];
   const body = document.querySelector("#positions tbody");
   const note = () => {
-    const seen = window.__positionsSeen;
-    for (const tr of body.querySelectorAll("tr")) seen.add(tr.cells[0].textContent);
+    for (const tr of body.querySelectorAll("tr")) {
+      const cell = (c) => tr.querySelector(c)?.textContent ?? "";
+      window.__positionsSeen.push([tr.cells[0].textContent, cell(".countdown"), cell(".tpsl")]);
+    }
   };
   new MutationObserver(note).observe(body, { childList: true });
 }"""
@@ -142,12 +144,7 @@ async def test_signals_click_fill_lights_and_a_phone(engine: RunningEngine, page
     await expect(fill).to_contain_text("filled", timeout=ANSWER_MS)
     took = time.monotonic() - t0
     print(f"click → fill on screen: {took * 1000:.0f} ms")
-    # (polled from here: the page's policy forbids evaluating strings in it, which
-    # wait_for_function does)
-    deadline = time.monotonic() + ANSWER_MS / 1000
-    while not await page.evaluate("() => window.__positionsSeen.size"):
-        assert time.monotonic() < deadline, "the filled entry's position never showed"
-        await asyncio.sleep(0.1)
+    await _positions_seen(page)
     await page.screenshot(path=str(out / "one-glance-1600.png"))
 
     # the simulator takes Birdeye down (60 of every 360 market seconds): its light leaves
@@ -211,6 +208,18 @@ async def _aligned(page: object) -> list[tuple[str, float]]:
     )
 
 
+async def _positions_seen(page: object) -> list[list[str]]:
+    """The rows (name, countdown, take profit / stop loss) the positions panel has shown
+    since ``_NOTE_POSITIONS`` ran, once there is one. Polled from here: the page's policy
+    forbids evaluating strings in it, which ``wait_for_function`` does."""
+    assert hasattr(page, "evaluate")
+    deadline = time.monotonic() + ANSWER_MS / 1000
+    while not (rows := await page.evaluate("() => window.__positionsSeen")):
+        assert time.monotonic() < deadline, "the filled entry's position never showed"
+        await asyncio.sleep(0.1)
+    return list(rows)
+
+
 async def _serious_violations(page: object) -> list[str]:
     from axe_playwright_python.async_playwright import Axe
 
@@ -247,11 +256,13 @@ async def test_every_panel_shows_the_running_engine_at_both_sizes(engine: Runnin
         await expect(first_trip.locator("td").nth(7)).to_have_text(
             re.compile("time exit|take profit|stop loss")
         )
-        await _trade_one(page)  # an open one, for the positions panel
-        await expect(page.locator("#positions tbody tr").first).to_be_visible(timeout=ANSWER_MS)
-        pos = page.locator("#positions tbody tr").first
-        await expect(pos.locator(".countdown")).to_have_text(re.compile(r"^\d+s$|^\dm\d\ds$"))
-        await expect(pos.locator(".tpsl")).to_have_text(re.compile(r"\d.* / .*\d"))
+        # an open one, for the positions panel: noted as the panel renders it (it is open
+        # for 7.5 s, which a loaded machine's checks could outlast)
+        await page.evaluate(_NOTE_POSITIONS)
+        await _trade_one(page)
+        _name, countdown, tpsl = (await _positions_seen(page))[0]
+        assert re.match(r"^\d+s$|^\dm\d\ds$", countdown), countdown
+        assert re.match(r"\d.* / .*\d", tpsl), tpsl
 
         # the other panels, each from the engine
         await expect(page.locator("#tiles .tile")).to_have_count(6)
